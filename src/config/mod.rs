@@ -1,0 +1,2 @@
+//! (stub: replaced by the config work)
+#![forbid(unsafe_code)]

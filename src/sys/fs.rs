@@ -1,0 +1,216 @@
+//! File-system primitives that confine every path to a session root.
+//!
+//! `openat2(RESOLVE_IN_ROOT)` makes the kernel treat a directory fd as `/` for the whole
+//! resolution, symlinks and `..` included, so a path from the network can never name a file
+//! outside the root, with or without chroot(2).
+
+use std::ffi::{CString, OsStr, OsString};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+
+use super::cerr;
+
+/// What a listing or a SIZE needs to know about a file, without a dependency on libc types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileStat {
+    pub mode: u32,
+    pub nlink: u64,
+    pub uid: u32,
+    pub gid: u32,
+    pub size: u64,
+    pub mtime: i64,
+    pub ino: u64,
+    pub dev: u64,
+}
+
+impl FileStat {
+    pub fn is_dir(&self) -> bool {
+        self.mode & 0o170000 == 0o040000
+    }
+    pub fn is_regular(&self) -> bool {
+        self.mode & 0o170000 == 0o100000
+    }
+    pub fn is_symlink(&self) -> bool {
+        self.mode & 0o170000 == 0o120000
+    }
+
+    fn from_libc(st: &libc::stat) -> Self {
+        FileStat {
+            mode: st.st_mode,
+            nlink: st.st_nlink,
+            uid: st.st_uid,
+            gid: st.st_gid,
+            size: u64::try_from(st.st_size).unwrap_or(0),
+            mtime: st.st_mtime,
+            ino: st.st_ino,
+            dev: st.st_dev,
+        }
+    }
+}
+
+fn cstring(path: &[u8]) -> io::Result<CString> {
+    CString::new(path).map_err(|_| io::Error::from_raw_os_error(libc::ENOENT))
+}
+
+/// How `open_in_root` should open the final component.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenKind {
+    /// A file to read (O_RDONLY).
+    Read,
+    /// A directory, for listing or as a cwd (O_RDONLY|O_DIRECTORY).
+    Directory,
+    /// Only a handle to stat (O_PATH); opens directories and files alike without reading.
+    Path,
+}
+
+/// Opens `path` (relative or absolute, as the client gave it after our own normalising)
+/// beneath `root`, with the root acting as `/` for symlinks and `..` (RESOLVE_IN_ROOT).
+pub fn open_in_root(root: BorrowedFd<'_>, path: &[u8], kind: OpenKind) -> io::Result<OwnedFd> {
+    let c = cstring(path)?;
+    let flags = libc::O_CLOEXEC
+        | libc::O_NOCTTY
+        | match kind {
+            OpenKind::Read => libc::O_RDONLY | libc::O_NONBLOCK,
+            OpenKind::Directory => libc::O_RDONLY | libc::O_DIRECTORY,
+            OpenKind::Path => libc::O_PATH,
+        };
+    // open_how is non-exhaustive in libc (the kernel may grow it); zero it, then fill.
+    // SAFETY: open_how is a plain C struct of integers, for which all-zero is valid.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = u64::try_from(flags).unwrap_or(0);
+    how.resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
+    // SAFETY: `c` is a valid NUL-terminated string, `how` a valid open_how whose size we pass;
+    // the kernel reads both and returns a new fd or -1.
+    let fd = cerr(unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            root.as_raw_fd(),
+            c.as_ptr(),
+            &how as *const libc::open_how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    })?;
+    let fd = i32::try_from(fd).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
+    if kind == OpenKind::Read {
+        clear_nonblock(fd)?;
+    }
+    // SAFETY: the kernel just returned this fd to us and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// O_NONBLOCK at open keeps a FIFO planted in the tree from hanging the session; reads are
+/// then done blocking as usual.
+fn clear_nonblock(fd: i32) -> io::Result<()> {
+    // SAFETY: fcntl on an fd we own, with integer arguments only.
+    let fl = cerr(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
+    // SAFETY: as above.
+    cerr(unsafe { libc::fcntl(fd, libc::F_SETFL, fl & !libc::O_NONBLOCK) })?;
+    Ok(())
+}
+
+/// Opens a directory by an ordinary path, for the session root itself (outside any root).
+pub fn open_dir(path: &std::path::Path) -> io::Result<OwnedFd> {
+    let c = cstring(path.as_os_str().as_bytes())?;
+    // SAFETY: `c` is NUL-terminated; open returns a new fd or -1.
+    let fd = cerr(unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    })?;
+    // SAFETY: a fresh fd owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// fstat(2) of an open file.
+pub fn fstat(fd: BorrowedFd<'_>) -> io::Result<FileStat> {
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `st` is a valid out-pointer for one struct stat.
+    cerr(unsafe { libc::fstat(fd.as_raw_fd(), st.as_mut_ptr()) })?;
+    // SAFETY: fstat returned 0, so it filled `st`.
+    Ok(FileStat::from_libc(unsafe { &st.assume_init() }))
+}
+
+/// lstat of `name` (one component) inside an open directory.
+pub fn lstat_at(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<FileStat> {
+    stat_at(dir, name, libc::AT_SYMLINK_NOFOLLOW)
+}
+
+/// stat of `name` inside an open directory, following a final symlink.
+pub fn stat_at_follow(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<FileStat> {
+    stat_at(dir, name, 0)
+}
+
+fn stat_at(dir: BorrowedFd<'_>, name: &OsStr, flags: i32) -> io::Result<FileStat> {
+    let c = cstring(name.as_bytes())?;
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: valid dirfd, NUL-terminated name, and an out-pointer for one struct stat.
+    cerr(unsafe { libc::fstatat(dir.as_raw_fd(), c.as_ptr(), st.as_mut_ptr(), flags) })?;
+    // SAFETY: fstatat returned 0, so it filled `st`.
+    Ok(FileStat::from_libc(unsafe { &st.assume_init() }))
+}
+
+/// readlink of `name` inside an open directory; the target is capped at PATH_MAX bytes.
+pub fn readlink_at(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<OsString> {
+    let c = cstring(name.as_bytes())?;
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: `buf` has buf.len() writable bytes; readlinkat writes at most that many.
+    let n = cerr(unsafe {
+        libc::readlinkat(
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            buf.as_mut_ptr().cast::<libc::c_char>(),
+            buf.len(),
+        )
+    })?;
+    buf.truncate(usize::try_from(n).unwrap_or(0));
+    Ok(OsString::from_vec(buf))
+}
+
+/// Reads every entry name of an open directory (without "." and ".."), at most `max` of them.
+/// The fd is duplicated, so the caller keeps its own for stat calls.
+pub fn read_dir_names(dir: BorrowedFd<'_>, max: usize) -> io::Result<Vec<OsString>> {
+    let dup = dir.try_clone_to_owned()?;
+    let raw = dup.as_raw_fd();
+    // SAFETY: fdopendir takes ownership of `raw` (we forget `dup`), and returns NULL on error.
+    let dirp = unsafe { libc::fdopendir(raw) };
+    if dirp.is_null() {
+        return Err(io::Error::last_os_error());
+    }
+    std::mem::forget(dup);
+    // SAFETY: rewind a valid DIR*, so a second listing of the same fd starts at the top.
+    unsafe { libc::rewinddir(dirp) };
+    let mut names = Vec::new();
+    let result = loop {
+        if names.len() >= max {
+            break Ok(());
+        }
+        // SAFETY: errno is thread-local; reset it to tell end-of-directory from an error.
+        unsafe { *libc::__errno_location() = 0 };
+        // SAFETY: `dirp` is a valid DIR* until closedir below.
+        let ent = unsafe { libc::readdir64(dirp) };
+        if ent.is_null() {
+            let err = io::Error::last_os_error();
+            break if err.raw_os_error() == Some(0) {
+                Ok(())
+            } else {
+                Err(err)
+            };
+        }
+        // SAFETY: readdir returned a valid dirent whose d_name is NUL-terminated.
+        let name = unsafe { std::ffi::CStr::from_ptr((*ent).d_name.as_ptr()) };
+        let bytes = name.to_bytes();
+        if bytes != b"." && bytes != b".." {
+            names.push(OsString::from_vec(bytes.to_vec()));
+        }
+    };
+    // SAFETY: `dirp` is valid and closed once; this also closes the dup'd fd.
+    unsafe { libc::closedir(dirp) };
+    result.map(|()| names)
+}
+
+/// Re-export for callers that hold an fd and want a borrowed handle.
+pub fn borrow(fd: &OwnedFd) -> BorrowedFd<'_> {
+    fd.as_fd()
+}
