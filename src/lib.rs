@@ -9,6 +9,7 @@ pub mod daemon;
 pub mod data;
 pub mod fs;
 pub mod limits;
+pub mod privsep;
 pub mod proto;
 pub mod session;
 pub mod sys;

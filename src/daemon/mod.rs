@@ -1,2 +1,195 @@
-//! (stub)
+//! The process front: command line, configuration, and the choice between the standalone
+//! listener and inetd mode.
 #![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod inetd;
+pub mod notify;
+pub mod pidfile;
+pub mod standalone;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::config::{ConfigError, Layout, Loader, Settings};
+use cli::{Invocation, Source};
+
+/// Where --quick-start listens; a high port so it runs without privilege.
+pub const QUICK_START_PORT: u16 = 2121;
+const QUICK_START_WHY: &str = "--quick-start";
+
+/// Writes one line to stderr, ignoring a closed stderr (the std print macros would panic).
+pub fn say(msg: &str) {
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(e, "vsftpd: {msg}");
+}
+
+/// The binary's whole life; returns the exit code.
+pub fn main() -> i32 {
+    let inv = match cli::parse(std::env::args_os()) {
+        Ok(inv) => inv,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    if inv.version {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "vsftpd: version {} (vsftpd-rs {})",
+            crate::VSFTPD_VERSION,
+            crate::VERSION
+        );
+        return 0;
+    }
+    let settings = match load_settings(&inv) {
+        Ok(s) => s,
+        Err(LoadError::Config(e)) => {
+            report_config_error(&e);
+            return 1;
+        }
+        Err(LoadError::QuickStart(msg)) => {
+            say(&format!("--quick-start: {msg}"));
+            return 1;
+        }
+    };
+    for w in &settings.warnings {
+        say(&format!("warning: {w}"));
+    }
+    if inv.check_only {
+        return 0;
+    }
+    if inv.print_config {
+        let mut out = std::io::stdout().lock();
+        return match settings
+            .write_effective(&mut out)
+            .and_then(|()| out.flush())
+        {
+            Ok(()) => 0,
+            // A closed pipe (`| head`) is the reader's choice, not our failure.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+            Err(_) => 1,
+        };
+    }
+    if let Err(e) = crate::sys::signal::ignore_sigpipe() {
+        say(&format!("cannot ignore SIGPIPE: {e}"));
+        return 1;
+    }
+    let c = &settings.config;
+    if c.listen || c.listen_ipv6 {
+        standalone::run(inv, settings)
+    } else {
+        inetd::run(&settings)
+    }
+}
+
+/// The config error goes to stderr; in inetd mode the client also gets vsftpd's `500 OOPS:`.
+fn report_config_error(e: &ConfigError) {
+    say(&e.to_string());
+    let stdin = crate::sys::net::stdin_fd();
+    if crate::sys::net::is_socket(stdin) {
+        if let Ok(mut s) = crate::sys::net::stdin_stream() {
+            let _ = s.write_all(&crate::proto::reply::line(500, format!("OOPS: {}", e.oops_text()).as_bytes()));
+        }
+    }
+}
+
+/// Builds the settings from the command line: quick-start's built-in set, or every -o and
+/// FILE left to right, with the layout's default file loaded last when no FILE was named.
+pub fn load_settings(inv: &Invocation) -> Result<Settings, LoadError> {
+    let mut loader = Loader::new(Layout::BUILT);
+    if let Some(dir) = &inv.quick_start {
+        apply_quick_start(&mut loader, dir.as_deref())?;
+        for s in &inv.sources {
+            if let Source::Option(o) = s {
+                loader.set_option(o)?;
+            }
+        }
+        return Ok(loader.finish()?);
+    }
+    let mut any_file = false;
+    for s in &inv.sources {
+        match s {
+            Source::Option(o) => loader.set_option(o)?,
+            Source::File(f) => {
+                any_file = true;
+                loader.load_file(f)?;
+            }
+        }
+    }
+    if !any_file {
+        let default = Layout::BUILT.default_config_file();
+        if default.exists() {
+            loader.load_file(default)?;
+        }
+    }
+    Ok(loader.finish()?)
+}
+
+/// Why the settings could not be built.
+#[derive(Debug)]
+pub enum LoadError {
+    Config(ConfigError),
+    QuickStart(String),
+}
+
+impl From<ConfigError> for LoadError {
+    fn from(e: ConfigError) -> Self {
+        LoadError::Config(e)
+    }
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Config(e) => e.fmt(f),
+            LoadError::QuickStart(m) => write!(f, "--quick-start: {m}"),
+        }
+    }
+}
+
+fn apply_quick_start(loader: &mut Loader, dir: Option<&Path>) -> Result<(), LoadError> {
+    let dir = match dir {
+        Some(d) => d.to_path_buf(),
+        None => make_demo_dir()
+            .map_err(|e| LoadError::QuickStart(format!("cannot create ./demo: {e}")))?,
+    };
+    let dir = std::fs::canonicalize(&dir)
+        .map_err(|e| LoadError::QuickStart(format!("{}: {e}", dir.display())))?;
+    let root = dir.to_string_lossy().into_owned();
+    let port = QUICK_START_PORT.to_string();
+    let mut set = |k: &str, v: &str| loader.set_builtin(k, v, QUICK_START_WHY);
+    set("listen", "YES")?;
+    set("listen_ipv6", "NO")?;
+    set("listen_address", "127.0.0.1")?;
+    set("listen_port", &port)?;
+    set("background", "NO")?;
+    set("anonymous_enable", "YES")?;
+    set("local_enable", "NO")?;
+    set("anon_root", &root)?;
+    if crate::sys::process::geteuid() == 0 {
+        set("ftp_username", "nobody")?;
+    } else {
+        set("run_as_launching_user", "YES")?;
+    }
+    Ok(())
+}
+
+/// ./demo with one sample file, readable by the unprivileged session user.
+fn make_demo_dir() -> std::io::Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = PathBuf::from("demo");
+    if !dir.exists() {
+        std::fs::create_dir(&dir)?;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))?;
+        let readme = dir.join("README.txt");
+        std::fs::write(
+            &readme,
+            "Hello from vsftpd-rs.\n\nThis directory is served read-only to anonymous users by\n`vsftpd --quick-start`. Put files here and fetch them with any FTP client.\n",
+        )?;
+        std::fs::set_permissions(&readme, std::fs::Permissions::from_mode(0o644))?;
+    }
+    Ok(dir)
+}

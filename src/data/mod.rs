@@ -1,2 +1,8 @@
-//! (stub)
+//! Data connections and their payloads: directory listings ([`listing`]: vsftpd's `ls -l`
+//! output byte for byte, NLST, the bounded glob filter and `LIST -R`), passive sockets
+//! ([`passive`]) and file transfers ([`transfer`]).
 #![forbid(unsafe_code)]
+
+pub mod listing;
+pub mod passive;
+pub mod transfer;

@@ -1,2 +1,59 @@
-//! (stub)
+//! One FTP session: the greeting, the pre-login loop (its own command type, so no post-login
+//! handler is reachable before login), the switch to the session's identity and root, and the
+//! post-login loop.
+//!
+//! This is the one-process model (run_as_launching_user=YES, and the first stage of the
+//! privilege-separated model that issue #3 completes): the session process itself chroots and
+//! drops to ftp_username after login when it runs as root.
 #![forbid(unsafe_code)]
+
+pub mod control;
+pub mod identity;
+pub mod postlogin;
+pub mod prelogin;
+
+use std::net::TcpStream;
+
+use crate::config::Settings;
+use crate::proto::reply;
+use control::{Control, Ended};
+
+/// Serves one connection to its end; returns the process exit code.
+pub fn run(settings: &Settings, stream: TcpStream) -> i32 {
+    let mut ctrl = match Control::new(stream) {
+        Ok(c) => c,
+        Err(_) => return 0,
+    };
+    ctrl.set_idle_timeout(settings.config.idle_session_timeout);
+    if greet(settings, &mut ctrl).is_err() {
+        return 0;
+    }
+    let login = match prelogin::run(settings, &mut ctrl) {
+        Ok(login) => login,
+        Err(_) => {
+            ctrl.shutdown();
+            return 0;
+        }
+    };
+    let root = match identity::enter(settings, &login) {
+        Ok(root) => root,
+        Err(msg) => {
+            let _ = ctrl.reply_text(500, format!("OOPS: {msg}").as_bytes());
+            ctrl.shutdown();
+            return 1;
+        }
+    };
+    if ctrl.reply(reply::LOGIN_OK).is_err() {
+        return 0;
+    }
+    let mut session = postlogin::Session::new(settings, ctrl, root, login);
+    session.run();
+    0
+}
+
+fn greet(settings: &Settings, ctrl: &mut Control) -> Result<(), Ended> {
+    match &settings.config.ftpd_banner {
+        Some(banner) => ctrl.reply_text(220, banner.as_bytes()),
+        None => ctrl.reply_text(220, format!("(vsFTPd-rs {})", crate::VERSION).as_bytes()),
+    }
+}

@@ -68,10 +68,10 @@ pub enum OpenKind {
 /// beneath `root`, with the root acting as `/` for symlinks and `..` (RESOLVE_IN_ROOT).
 pub fn open_in_root(root: BorrowedFd<'_>, path: &[u8], kind: OpenKind) -> io::Result<OwnedFd> {
     let c = cstring(path)?;
+    // openat2 rejects flags that do not apply (O_PATH takes only O_CLOEXEC and friends).
     let flags = libc::O_CLOEXEC
-        | libc::O_NOCTTY
         | match kind {
-            OpenKind::Read => libc::O_RDONLY | libc::O_NONBLOCK,
+            OpenKind::Read => libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY,
             OpenKind::Directory => libc::O_RDONLY | libc::O_DIRECTORY,
             OpenKind::Path => libc::O_PATH,
         };
@@ -213,4 +213,104 @@ pub fn read_dir_names(dir: BorrowedFd<'_>, max: usize) -> io::Result<Vec<OsStrin
 /// Re-export for callers that hold an fd and want a borrowed handle.
 pub fn borrow(fd: &OwnedFd) -> BorrowedFd<'_> {
     fd.as_fd()
+}
+
+/// Calls `f` with the name of every entry of an open directory, "." and ".." included, in
+/// readdir order, until `max` names have been seen or `f` returns `false`. One pass and no
+/// allocation per entry: the name is borrowed from libc's dirent buffer for the call only.
+/// The fd is duplicated, so the caller keeps its own for the `*_cstr` calls below.
+pub fn for_each_dir_entry(
+    dir: BorrowedFd<'_>,
+    max: usize,
+    mut f: impl FnMut(&std::ffi::CStr) -> bool,
+) -> io::Result<()> {
+    /// Closes the DIR* however the walk ends (also on a panic in `f`).
+    struct DirGuard(*mut libc::DIR);
+    impl Drop for DirGuard {
+        fn drop(&mut self) {
+            // SAFETY: the pointer came from a successful fdopendir and is closed only here.
+            unsafe { libc::closedir(self.0) };
+        }
+    }
+    let dup = dir.try_clone_to_owned()?;
+    let raw = dup.as_raw_fd();
+    // SAFETY: fdopendir takes ownership of `raw` on success (we forget `dup` then); NULL on error,
+    // in which case `dup` still owns and closes the fd.
+    let dirp = unsafe { libc::fdopendir(raw) };
+    if dirp.is_null() {
+        return Err(io::Error::last_os_error());
+    }
+    std::mem::forget(dup);
+    let guard = DirGuard(dirp);
+    // SAFETY: a valid DIR*; restart at the top in case the fd was read before.
+    unsafe { libc::rewinddir(guard.0) };
+    let mut seen = 0usize;
+    while seen < max {
+        // SAFETY: errno is thread-local; reset it to tell end-of-directory from an error.
+        unsafe { *libc::__errno_location() = 0 };
+        // SAFETY: `guard.0` is a valid DIR* until the guard drops.
+        let ent = unsafe { libc::readdir64(guard.0) };
+        if ent.is_null() {
+            let err = io::Error::last_os_error();
+            return if err.raw_os_error() == Some(0) {
+                Ok(())
+            } else {
+                Err(err)
+            };
+        }
+        seen += 1;
+        // SAFETY: readdir returned a valid dirent whose d_name is NUL-terminated; the borrow ends
+        // before the next readdir call on this DIR*.
+        let name = unsafe { std::ffi::CStr::from_ptr((*ent).d_name.as_ptr()) };
+        if !f(name) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// lstat of one entry of an open directory, named as readdir gives it (no allocation).
+pub fn lstat_at_cstr(dir: BorrowedFd<'_>, name: &std::ffi::CStr) -> io::Result<FileStat> {
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: valid dirfd, NUL-terminated name, and an out-pointer for one struct stat.
+    cerr(unsafe {
+        libc::fstatat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            st.as_mut_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    })?;
+    // SAFETY: fstatat returned 0, so it filled `st`.
+    Ok(FileStat::from_libc(unsafe { &st.assume_init() }))
+}
+
+/// readlink of one entry of an open directory into `buf` (replacing its contents), at most
+/// 4095 bytes of target as vsftpd; `buf` is reused across calls, so no allocation per link.
+pub fn readlink_at_cstr(
+    dir: BorrowedFd<'_>,
+    name: &std::ffi::CStr,
+    buf: &mut Vec<u8>,
+) -> io::Result<()> {
+    buf.clear();
+    buf.resize(4095, 0);
+    // SAFETY: `buf` has buf.len() writable bytes; readlinkat writes at most that many.
+    let n = cerr(unsafe {
+        libc::readlinkat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            buf.as_mut_ptr().cast::<libc::c_char>(),
+            buf.len(),
+        )
+    });
+    match n {
+        Ok(n) => {
+            buf.truncate(usize::try_from(n).unwrap_or(0));
+            Ok(())
+        }
+        Err(e) => {
+            buf.clear();
+            Err(e)
+        }
+    }
 }

@@ -1,10 +1,17 @@
 //! The only place where the daemon talks to the kernel or libc directly.
 //!
 //! vsftpd routes every external API through sysutil.c "as a convenient audit point"; this module
-//! is ours. Each wrapper is small and safe to call; each `unsafe` block carries a `// SAFETY:`
-//! line. Nothing outside `src/sys/` may use `libc::`, `nix::` or `unsafe`.
+//! is ours. Each wrapper is small and safe to call (fork, whose precondition cannot be checked,
+//! is the one `unsafe fn`); each `unsafe` block carries a `// SAFETY:` line. Nothing outside
+//! `src/sys/` may use `libc::`, `nix::` or `unsafe`.
 
+pub mod creds;
 pub mod fs;
+pub mod net;
+pub mod process;
+pub mod seccomp;
+pub mod fdpass;
+pub mod signal;
 
 use std::io;
 

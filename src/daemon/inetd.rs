@@ -1,0 +1,27 @@
+//! inetd mode (listen=NO): one session on the socket that inetd, xinetd or systemd
+//! (Accept=yes) passed as stdin.
+
+use super::say;
+use crate::config::Settings;
+use crate::sys::net;
+
+pub fn run(settings: &Settings) -> i32 {
+    if !net::is_socket(net::stdin_fd()) {
+        say("listen=NO (inetd mode) needs a connected socket on standard input; set listen=YES to run standalone");
+        return 1;
+    }
+    let stream = match net::stdin_stream() {
+        Ok(s) => s,
+        Err(e) => {
+            say(&format!("cannot use standard input: {e}"));
+            return 1;
+        }
+    };
+    // stdout is the same socket: nothing may ever be written there but FTP replies.
+    if let Err(e) = net::null_stdio(true) {
+        say(&format!("cannot detach standard input/output: {e}"));
+        return 1;
+    }
+    super::notify::forget();
+    crate::session::run(settings, stream)
+}

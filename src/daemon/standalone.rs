@@ -1,0 +1,317 @@
+//! Standalone mode (listen=YES or listen_ipv6=YES): bind, accept, enforce max_clients and
+//! max_per_ip, fork one session per connection, reap children, reload on SIGHUP, stop on
+//! SIGTERM.
+//!
+//! The listener never parses a byte from the network: it only counts connections and forks.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsFd;
+
+use super::cli::Invocation;
+use super::pidfile::PidFile;
+use super::{notify, say};
+use crate::config::Settings;
+use crate::proto::reply;
+use crate::sys::net::{self, ListenSpec, PollFd};
+use crate::sys::process::{self, Fork};
+use crate::sys::signal::{self, SignalPipe};
+
+const SIGNALS: [i32; 4] = [signal::SIGCHLD, signal::SIGHUP, signal::SIGTERM, signal::SIGINT];
+
+/// Builds the list of sockets the settings ask for.
+fn listen_specs(settings: &Settings) -> Result<Vec<ListenSpec>, String> {
+    let c = &settings.config;
+    let port = u16::try_from(c.listen_port).map_err(|_| "listen_port out of range".to_string())?;
+    let mut specs = Vec::new();
+    if c.listen {
+        let ip = match &c.listen_address {
+            Some(a) => a
+                .parse::<Ipv4Addr>()
+                .map_err(|_| format!("bad listen_address: {a}"))?,
+            None => Ipv4Addr::UNSPECIFIED,
+        };
+        specs.push(ListenSpec {
+            addr: SocketAddr::new(IpAddr::V4(ip), port),
+            dual_stack: false,
+            backlog: net::SOMAXCONN,
+            nonblocking: true,
+        });
+    }
+    if c.listen_ipv6 {
+        let ip = match &c.listen_address6 {
+            Some(a) => a
+                .parse::<Ipv6Addr>()
+                .map_err(|_| format!("bad listen_address6: {a}"))?,
+            None => Ipv6Addr::UNSPECIFIED,
+        };
+        specs.push(ListenSpec {
+            addr: SocketAddr::new(IpAddr::V6(ip), port),
+            // vsftpd leaves IPV6_V6ONLY off: "::" then also takes IPv4, as v4-mapped.
+            dual_stack: true,
+            backlog: net::SOMAXCONN,
+            nonblocking: true,
+        });
+    }
+    Ok(specs)
+}
+
+fn bind_all(settings: &Settings) -> Result<Vec<TcpListener>, String> {
+    let specs = listen_specs(settings)?;
+    let mut out = Vec::new();
+    for spec in &specs {
+        let l = net::listen(spec)
+            .map_err(|e| format!("could not bind listening socket to {}: {e}", spec.addr))?;
+        out.push(l);
+    }
+    Ok(out)
+}
+
+/// An IPv4 client seen through a dual-stack socket counts as its IPv4 address.
+pub fn normalize_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
+        v4 => v4,
+    }
+}
+
+/// Live sessions, for max_clients and max_per_ip.
+#[derive(Default)]
+struct Sessions {
+    by_pid: HashMap<i32, IpAddr>,
+    per_ip: HashMap<IpAddr, u32>,
+}
+
+impl Sessions {
+    fn add(&mut self, pid: i32, ip: IpAddr) {
+        self.by_pid.insert(pid, ip);
+        *self.per_ip.entry(ip).or_insert(0) += 1;
+    }
+    fn remove(&mut self, pid: i32) {
+        if let Some(ip) = self.by_pid.remove(&pid) {
+            if let Some(n) = self.per_ip.get_mut(&ip) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.per_ip.remove(&ip);
+                }
+            }
+        }
+    }
+    fn total(&self) -> usize {
+        self.by_pid.len()
+    }
+    fn count_for(&self, ip: &IpAddr) -> u32 {
+        self.per_ip.get(ip).copied().unwrap_or(0)
+    }
+}
+
+/// Runs the listener until SIGTERM; returns the exit code.
+pub fn run(inv: Invocation, settings: Settings) -> i32 {
+    let mut ready_pipe = None;
+    if settings.config.background {
+        match background() {
+            Ok(Some(pipe)) => ready_pipe = Some(pipe),
+            Ok(None) => unreachable_parent(),
+            Err(e) => {
+                say(&format!("cannot go to the background: {e}"));
+                return 1;
+            }
+        }
+    }
+    let fail = |msg: String, pipe: Option<std::io::PipeWriter>| -> i32 {
+        say(&msg);
+        if let Some(mut p) = pipe {
+            let _ = p.write_all(msg.as_bytes());
+        }
+        1
+    };
+    let listeners = match bind_all(&settings) {
+        Ok(l) => l,
+        Err(msg) => return fail(msg, ready_pipe),
+    };
+    let sigpipe = match SignalPipe::install(&SIGNALS) {
+        Ok(p) => p,
+        Err(e) => return fail(format!("cannot install signal handlers: {e}"), ready_pipe),
+    };
+    let _pidfile = match &inv.pid_file {
+        Some(path) => match PidFile::create(path, process::getpid()) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                return fail(
+                    format!("cannot write pid file {}: {e}", path.display()),
+                    ready_pipe,
+                )
+            }
+        },
+        None => None,
+    };
+    for l in &listeners {
+        if let Ok(addr) = l.local_addr() {
+            notify::status(&format!("listening on {addr}"));
+            if inv.quick_start.is_some() {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "vsftpd: listening on {addr}");
+                let _ = out.flush();
+            }
+        }
+    }
+    notify::ready();
+    if let Some(mut p) = ready_pipe {
+        let _ = p.write_all(b"\x01");
+        drop(p);
+        let _ = net::null_stdio(true);
+    }
+    serve(inv, settings, listeners, sigpipe)
+}
+
+/// A value that can never be built: the background parent has already exited.
+fn unreachable_parent() -> ! {
+    process::exit_now(0)
+}
+
+/// background=YES: the launching process waits until the daemon has bound (exit 0) or failed
+/// (exit 1, its error already on stderr); the daemon goes on in a new session.
+fn background() -> std::io::Result<Option<std::io::PipeWriter>> {
+    let (mut reader, writer) = std::io::pipe()?;
+    match process::fork()? {
+        Fork::Parent(_) => {
+            drop(writer);
+            let mut buf = Vec::new();
+            let _ = reader.by_ref().take(4096).read_to_end(&mut buf);
+            process::exit_now(if buf.first() == Some(&1) { 0 } else { 1 });
+        }
+        Fork::Child => {
+            drop(reader);
+            process::setsid()?;
+            Ok(Some(writer))
+        }
+    }
+}
+
+fn serve(
+    inv: Invocation,
+    mut settings: Settings,
+    listeners: Vec<TcpListener>,
+    sigpipe: SignalPipe,
+) -> i32 {
+    let mut sessions = Sessions::default();
+    loop {
+        let mut fds = vec![PollFd {
+            fd: sigpipe.fd(),
+            read: true,
+            write: false,
+            urgent: false,
+        }];
+        fds.extend(listeners.iter().map(|l| PollFd {
+            fd: l.as_fd(),
+            read: true,
+            write: false,
+            urgent: false,
+        }));
+        let ready = match net::poll(&fds, -1) {
+            Ok(r) => r,
+            Err(e) => {
+                say(&format!("poll failed: {e}"));
+                return 1;
+            }
+        };
+        drop(fds);
+        if ready.first().is_some_and(|r| r.read) {
+            for sig in sigpipe.drain() {
+                match sig {
+                    signal::SIGCHLD => {
+                        while let Some(pid) = process::reap_one() {
+                            sessions.remove(pid);
+                        }
+                    }
+                    signal::SIGHUP => reload(&inv, &mut settings),
+                    signal::SIGTERM | signal::SIGINT => {
+                        notify::stopping();
+                        drop(listeners);
+                        return 0;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for (l, r) in listeners.iter().zip(ready.iter().skip(1)) {
+            if r.read {
+                accept_all(l, &settings, &mut sessions, &listeners, &sigpipe);
+            }
+        }
+    }
+}
+
+fn reload(inv: &Invocation, settings: &mut Settings) {
+    notify::reloading();
+    match super::load_settings(inv) {
+        Ok(new) => {
+            for w in &new.warnings {
+                say(&format!("warning: {w}"));
+            }
+            *settings = new;
+        }
+        Err(e) => say(&format!("reload failed, keeping the old configuration: {e}")),
+    }
+    notify::ready();
+}
+
+fn accept_all(
+    listener: &TcpListener,
+    settings: &Settings,
+    sessions: &mut Sessions,
+    all: &[TcpListener],
+    sigpipe: &SignalPipe,
+) {
+    loop {
+        let (stream, peer) = match listener.accept() {
+            Ok(x) => x,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // ECONNABORTED, EMFILE and friends: drop this one, keep serving.
+            Err(_) => return,
+        };
+        let ip = normalize_ip(peer.ip());
+        let c = &settings.config;
+        let max_clients = usize::try_from(c.max_clients).unwrap_or(usize::MAX);
+        if c.max_clients > 0 && sessions.total() >= max_clients {
+            refuse(stream, reply::TOO_MANY_USERS);
+            continue;
+        }
+        if c.max_per_ip > 0 && sessions.count_for(&ip) >= c.max_per_ip {
+            refuse(stream, reply::TOO_MANY_FROM_IP);
+            continue;
+        }
+        match process::fork() {
+            Ok(Fork::Parent(pid)) => sessions.add(pid, ip),
+            Ok(Fork::Child) => {
+                let fds: Vec<_> = all.iter().map(|l| l.as_fd()).collect();
+                process::close_inherited(&fds);
+                child_detach(sigpipe);
+                let code = crate::session::run(settings, stream);
+                process::exit_now(code);
+            }
+            Err(e) => {
+                say(&format!("fork failed: {e}"));
+                refuse(stream, reply::SERVICE_UNAVAILABLE);
+            }
+        }
+    }
+}
+
+/// In the forked session: forget the listener's signal routing and service-manager socket.
+fn child_detach(sigpipe: &SignalPipe) {
+    sigpipe.detach_child_copy(&SIGNALS);
+    notify::forget();
+}
+
+/// The 421 a refused client reads before we close; the listener's write never blocks on a
+/// fresh socket's empty buffer, and a failure only concerns that client.
+fn refuse(mut stream: TcpStream, r: (u16, &str)) {
+    let _ = stream.set_nonblocking(true);
+    let _ = stream.write_all(&reply::line(r.0, r.1.as_bytes()));
+}

@@ -1,0 +1,1591 @@
+//! Directory listings as vsftpd 3.0.5 builds them (vsftpd: `ls.c`, the listing part of
+//! `postlogin.c` `handle_dir_common`, `ftpdataio.c` `transfer_dir_internal`, and the statbuf
+//! formatters of `sysutil.c`). vsftpd never runs `/bin/ls`; neither do we.
+//!
+//! # The argument (LIST, NLST, `STAT <arg>`)
+//! - If it starts with `-`, everything up to the first space is options and the rest is the path
+//!   or filter; options must come first (`-la /pub` works, `/pub -la` is a filter named that).
+//!   Option letters are looked for anywhere in that word: `a` (dot files, `.` and `..`), `l` (long
+//!   format, even for NLST), `R` (recurse, only with ls_recurse_enable), `r` (reverse), `t` (sort
+//!   by modification time, newest first; `-tr` oldest first), `F` (LIST: `/` after directories;
+//!   NLST: `/` after directories, `@` after symlinks). Others are ignored.
+//! - `~` and `~/x` are resolved against the login directory.
+//! - If the rest names a directory, that directory is listed. Otherwise, if it contains a `/`, the
+//!   part after the last `/` filters the names of the directory before it (`/pub/*.txt`,
+//!   `/pub/file` — so LIST of a plain file prints its one line); otherwise it filters the current
+//!   directory. A filter starting with `.` implies `-a`.
+//! - `STAT <arg>` lists in long format with `-a` added, for the control channel.
+//!
+//! # Output
+//! - Long lines: `<perms> <nlink %4> <owner %-8> <group %-8> <size %8> <date> <name>[ -> target]\r\n`
+//!   (see [`format_long_line`]); no `total` line.
+//! - NLST lines: `<dir>/<name>\r\n`, where `<dir>` is the directory as the client wrote it (no
+//!   prefix for the current directory), as vsftpd.
+//! - Entries are sorted by name, byte-wise (memcmp order, shorter first), or by mtime with `-t`;
+//!   `r` reverses. Sorting is stable, so `-t` ties keep readdir order (as glibc's qsort does).
+//! - The filter is matched against entry names ([`filter_matches`]). Debian's 3.0.3 build
+//!   instead matches a symlink by the last component of its target resolved from the session's
+//!   working directory (so `LIST link` omits `link -> file.txt` and `LIST file.txt` shows it); that
+//!   is a Debian patch artefact, not upstream behaviour, and we do not copy it.
+//! - Dot files appear only with `-a` or force_dot_files; `.` and `..` only with `-a`. At the
+//!   session root `..` is reported as the root itself (as inside vsftpd's chroot), never as the
+//!   directory above it.
+//! - `-R` prints `<dir>:\r\n` before each directory's entries and `\r\n` before each
+//!   subdirectory, depth first, subdirectories in listing order, with `<dir>` built as vsftpd
+//!   (`.`, `./sub`, `./sub/deeper`; for `LIST -R /` the children are `//pub`). Symlinks are never
+//!   followed; subdirectories that cannot be opened are skipped silently; the depth stops at
+//!   [`MAX_LIST_DEPTH`]. The filter applies in every directory.
+//!
+//! # Cost
+//! One readdir pass per directory, one lstat per entry only when something needs it (long format,
+//! `-t`, `-F`, `-R`; plain NLST stats nothing), at most [`MAX_DIR_ENTRIES`] names per directory,
+//! at most [`MAX_GLOB_STEPS`] filter steps per name. Per directory, lines go into one growing
+//! buffer (plus an index), are sorted, then written in chunks of 16 KiB; nothing is allocated per
+//! entry. Memory is per directory, not per tree: `-R` streams.
+//!
+//! # What the caller replies
+//! [`list`] returns [`ListOutcome::NotOpened`] when the directory could not be opened (missing,
+//! not a directory, no permission) or, with [`ListContext::world_readable_only`], is not
+//! world-readable; nothing is written then. vsftpd still opens the data connection and sends
+//! `150 Here comes the directory listing.` and then `226 Transfer done (but failed to open
+//! directory).` ([`crate::proto::reply::LIST_OPEN_FAILED`]) instead of `226 Directory send OK.`
+//! An `Err` is a write error on `out` (`426 Failure writing network stream.`). Before calling,
+//! the session checks deny_file against the path part of the argument (vsftpd replies `550
+//! Permission denied.` then, without 150); [`parse_list_arg`] gives it.
+
+use std::cmp::Ordering;
+use std::ffi::CStr;
+use std::io::{self, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use crate::limits::{MAX_DIR_ENTRIES, MAX_GLOB_STEPS, MAX_LIST_DEPTH};
+/// Re-exported for sessions: virtual paths live in [`crate::proto::path`].
+pub use crate::proto::path::normalize_path;
+use crate::proto::path::resolve_tilde;
+use crate::sys::fs::{self, FileStat, OpenKind};
+
+/// vsftpd writes listings in chunks of this size (VSFTP_DIR_BUFSIZE).
+const WRITE_CHUNK: usize = 16 * 1024;
+/// vsftpd's "six months" (sysutil.c: 60*60*24*182 seconds).
+const RECENT_SECONDS: i128 = 60 * 60 * 24 * 182;
+
+/// The option letters of a LIST/NLST argument (see the module docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ListOptions {
+    /// `l`: long format.
+    pub long: bool,
+    /// `a`: dot files, `.` and `..`.
+    pub all: bool,
+    /// `R`: recurse (only with [`ListContext::recurse_allowed`]).
+    pub recurse: bool,
+    /// `r`: reverse the order.
+    pub reverse: bool,
+    /// `t`: by modification time, newest first.
+    pub by_time: bool,
+    /// `F`: classify (`/` for directories; `@` for symlinks in NLST).
+    pub classify: bool,
+}
+
+/// Which command the listing is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListKind {
+    /// LIST: long format.
+    List,
+    /// NLST: bare names (long with `-l`).
+    Nlst,
+    /// `STAT <arg>`: long format with `-a`, for the control channel (wrap the bytes with
+    /// [`crate::proto::reply::multi_text`]).
+    Stat,
+}
+
+/// Whether anything could be listed; see the module docs for the reply each one needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListOutcome {
+    /// The directory was opened and listed (possibly with no entries).
+    Listed,
+    /// The directory could not be opened, or is not world-readable when that is required.
+    NotOpened,
+}
+
+/// Owner and group names for long lines (text_userdb_names). In a jail vsftpd-rs reads them from
+/// `<root>/etc/passwd|group` itself; this trait keeps that out of the listing code.
+pub trait IdNames {
+    /// Appends the name of `uid` to `out` and returns true, or returns false to show the number.
+    fn user(&self, uid: u32, out: &mut Vec<u8>) -> bool;
+    /// Appends the name of `gid` to `out` and returns true, or returns false to show the number.
+    fn group(&self, gid: u32, out: &mut Vec<u8>) -> bool;
+}
+
+/// hide_file's test: true for an entry name to leave out.
+pub type HideFn = dyn Fn(&[u8]) -> bool;
+
+/// What a listing needs from the session and the configuration.
+#[derive(Clone, Copy)]
+pub struct ListContext<'a> {
+    /// Current time (seconds since the epoch), for the six-month date rule.
+    pub now: i64,
+    /// Added to every timestamp before formatting: 0 for GMT (vsftpd's default); the local
+    /// offset with use_localtime.
+    pub utc_offset: i64,
+    /// hide_ids: owner and group shown as `ftp`.
+    pub hide_ids: bool,
+    /// force_dot_files: dot files without `-a` (but `.` and `..` still only with `-a`).
+    pub force_dot_files: bool,
+    /// ls_recurse_enable: honour `-R`.
+    pub recurse_allowed: bool,
+    /// Anonymous session with anon_world_readable_only: the listed directory must be o+r.
+    pub world_readable_only: bool,
+    /// The login directory (virtual), for `~`.
+    pub home: &'a [u8],
+    /// text_userdb_names: owner/group names; `None` shows numbers.
+    pub names: Option<&'a dyn IdNames>,
+    /// hide_file: names for which this returns true are left out of listings.
+    pub hidden: Option<&'a HideFn>,
+}
+
+impl Default for ListContext<'_> {
+    /// [`ListContext::new`] at time 0 (set `now` before listing, or every date is "future").
+    fn default() -> Self {
+        ListContext::new(0)
+    }
+}
+
+impl ListContext<'_> {
+    /// vsftpd's defaults at time `now`: GMT, numeric ids, no dot files, no `-R`, home `/`.
+    pub fn new(now: i64) -> Self {
+        ListContext {
+            now,
+            utc_offset: 0,
+            hide_ids: false,
+            force_dot_files: false,
+            recurse_allowed: false,
+            world_readable_only: false,
+            home: b"/",
+            names: None,
+            hidden: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for ListContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListContext")
+            .field("now", &self.now)
+            .field("utc_offset", &self.utc_offset)
+            .field("hide_ids", &self.hide_ids)
+            .field("force_dot_files", &self.force_dot_files)
+            .field("recurse_allowed", &self.recurse_allowed)
+            .field("world_readable_only", &self.world_readable_only)
+            .field("home", &String::from_utf8_lossy(self.home))
+            .field("names", &self.names.is_some())
+            .field("hidden", &self.hidden.is_some())
+            .finish()
+    }
+}
+
+/// Splits a LIST/NLST/STAT argument into its options and the path-or-filter (possibly empty;
+/// `~` not yet resolved). See the module docs.
+pub fn parse_list_arg(arg: &[u8]) -> (ListOptions, Vec<u8>) {
+    let Some(rest) = arg.strip_prefix(b"-") else {
+        return (ListOptions::default(), arg.to_vec());
+    };
+    let (letters, filter) = match rest.iter().position(|&b| b == b' ') {
+        Some(i) => (
+            rest.get(..i).unwrap_or_default(),
+            rest.get(i + 1..).unwrap_or_default(),
+        ),
+        None => (rest, &[][..]),
+    };
+    let has = |c: u8| letters.contains(&c);
+    let opts = ListOptions {
+        long: has(b'l'),
+        all: has(b'a'),
+        recurse: has(b'R'),
+        reverse: has(b'r'),
+        by_time: has(b't'),
+        classify: has(b'F'),
+    };
+    (opts, filter.to_vec())
+}
+
+/// LIST (`long`) or NLST of `arg` relative to the virtual directory `cwd`, with every path
+/// opened beneath `root`; the lines go to `out`. See the module docs.
+pub fn list<W: Write + ?Sized>(
+    root: BorrowedFd<'_>,
+    cwd: &[u8],
+    arg: &[u8],
+    long: bool,
+    ctx: &ListContext<'_>,
+    out: &mut W,
+) -> io::Result<ListOutcome> {
+    let kind = if long { ListKind::List } else { ListKind::Nlst };
+    list_with(root, cwd, arg, kind, ctx, out)
+}
+
+/// [`list`] for any [`ListKind`] (STAT included).
+pub fn list_with<W: Write + ?Sized>(
+    root: BorrowedFd<'_>,
+    cwd: &[u8],
+    arg: &[u8],
+    kind: ListKind,
+    ctx: &ListContext<'_>,
+    out: &mut W,
+) -> io::Result<ListOutcome> {
+    let (mut opts, mut filter) = parse_list_arg(arg);
+    if kind == ListKind::Stat {
+        opts.all = true;
+    }
+    let mut dir_name: Vec<u8> = b".".to_vec();
+    let mut dir: Option<OwnedFd> = None;
+    if !filter.is_empty() {
+        filter = resolve_tilde(&filter, ctx.home);
+        if let Ok(fd) = open_dir(root, cwd, &filter) {
+            // An outright directory, as in "ls /pub".
+            dir_name = std::mem::take(&mut filter);
+            dir = Some(fd);
+        } else if let Some(slash) = filter.iter().rposition(|&b| b == b'/') {
+            // A path with a filter in its last component.
+            let last = filter.get(slash + 1..).unwrap_or_default().to_vec();
+            filter.truncate(slash);
+            dir_name = if filter.is_empty() {
+                b"/".to_vec()
+            } else {
+                std::mem::take(&mut filter)
+            };
+            filter = last;
+        }
+    }
+    let dir = match dir {
+        Some(fd) => fd,
+        None => match open_dir(root, cwd, &dir_name) {
+            Ok(fd) => fd,
+            Err(_) => return Ok(ListOutcome::NotOpened),
+        },
+    };
+    if ctx.world_readable_only {
+        match fs::fstat(dir.as_fd()) {
+            Ok(st) if st.mode & 0o004 != 0 => {}
+            _ => return Ok(ListOutcome::NotOpened),
+        }
+    }
+    let all = opts.all || filter.first() == Some(&b'.');
+    let mut walker = Walker {
+        ctx,
+        verbose: kind != ListKind::Nlst || opts.long,
+        all,
+        by_time: opts.by_time,
+        reverse: opts.reverse != opts.by_time,
+        classify: opts.classify,
+        recurse: opts.recurse && ctx.recurse_allowed,
+        filter,
+        root_id: fs::fstat(root).ok().map(|s| (s.dev, s.ino)),
+        lines: Vec::new(),
+        names: Vec::new(),
+        entries: Vec::new(),
+        link: Vec::new(),
+        chunk: Vec::new(),
+        glob: Vec::new(),
+    };
+    walker.walk(dir.as_fd(), &dir_name, 0, out)?;
+    Ok(ListOutcome::Listed)
+}
+
+fn open_dir(root: BorrowedFd<'_>, cwd: &[u8], name: &[u8]) -> io::Result<OwnedFd> {
+    fs::open_in_root(root, &normalize_path(cwd, name), OpenKind::Directory)
+}
+
+/// One listed entry: where its line and name are in the walker's buffers.
+#[derive(Clone, Copy)]
+struct Entry {
+    line: (usize, usize),
+    name: (usize, usize),
+    mtime: i64,
+    is_dir: bool,
+}
+
+struct Walker<'c, 'a> {
+    ctx: &'c ListContext<'a>,
+    verbose: bool,
+    all: bool,
+    by_time: bool,
+    /// Effective: `r` XOR `t`, as vsftpd.
+    reverse: bool,
+    classify: bool,
+    recurse: bool,
+    filter: Vec<u8>,
+    root_id: Option<(u64, u64)>,
+    /// The current directory's lines, in readdir order.
+    lines: Vec<u8>,
+    /// The current directory's names, for sorting and recursion.
+    names: Vec<u8>,
+    entries: Vec<Entry>,
+    /// readlink buffer.
+    link: Vec<u8>,
+    /// Output chunk.
+    chunk: Vec<u8>,
+    /// Glob matcher scratch.
+    glob: Vec<usize>,
+}
+
+impl Walker<'_, '_> {
+    fn walk<W: Write + ?Sized>(
+        &mut self,
+        dir: BorrowedFd<'_>,
+        base: &[u8],
+        depth: usize,
+        out: &mut W,
+    ) -> io::Result<()> {
+        if self.recurse {
+            let mut header = Vec::with_capacity(base.len() + 3);
+            header.extend_from_slice(base);
+            header.extend_from_slice(b":\r\n");
+            out.write_all(&header)?;
+        }
+        self.collect(dir, base);
+        self.sort();
+        self.write_sorted(out)?;
+        if !self.recurse || depth >= MAX_LIST_DEPTH {
+            return Ok(());
+        }
+        let subdirs: Vec<Vec<u8>> = self
+            .entries
+            .iter()
+            .filter(|e| e.is_dir)
+            .map(|e| self.names.get(e.name.0..e.name.1).unwrap_or_default())
+            .filter(|n| *n != b"." && *n != b"..")
+            .map(<[u8]>::to_vec)
+            .collect();
+        for name in subdirs {
+            // Opened by name inside its parent: a symlink swapped in since the lstat resolves
+            // inside the parent, never outside the session root.
+            let Ok(sub) = fs::open_in_root(dir, &name, OpenKind::Directory) else {
+                continue;
+            };
+            let mut sub_base = Vec::with_capacity(base.len() + 1 + name.len());
+            sub_base.extend_from_slice(base);
+            sub_base.push(b'/');
+            sub_base.extend_from_slice(&name);
+            out.write_all(b"\r\n")?;
+            self.walk(sub.as_fd(), &sub_base, depth + 1, out)?;
+        }
+        Ok(())
+    }
+
+    /// One readdir pass over `dir`, building a line per entry that passes the filters.
+    fn collect(&mut self, dir: BorrowedFd<'_>, base: &[u8]) {
+        self.lines.clear();
+        self.names.clear();
+        self.entries.clear();
+        // NLST prefix: the directory as given, with one slash; none for ".".
+        let mut prefix: Vec<u8> = Vec::new();
+        if base != b"." {
+            prefix.extend_from_slice(base);
+            if prefix.last() != Some(&b'/') {
+                prefix.push(b'/');
+            }
+        }
+        let at_root =
+            self.root_id.is_some() && fs::fstat(dir).ok().map(|s| (s.dev, s.ino)) == self.root_id;
+        let do_stat = self.verbose || self.by_time || self.classify || self.recurse;
+        // A readdir error part-way ends the listing with what was read, as vsftpd.
+        let _ = fs::for_each_dir_entry(dir, MAX_DIR_ENTRIES, |name| {
+            self.add(dir, name, &prefix, at_root, do_stat);
+            true
+        });
+    }
+
+    fn add(&mut self, dir: BorrowedFd<'_>, cname: &CStr, prefix: &[u8], at_root: bool, stat: bool) {
+        let name = cname.to_bytes();
+        if name.first() == Some(&b'.') {
+            if !self.all && !self.ctx.force_dot_files {
+                return;
+            }
+            if !self.all && (name == b"." || name == b"..") {
+                return;
+            }
+        }
+        if let Some(hidden) = self.ctx.hidden {
+            if hidden(name) {
+                return;
+            }
+        }
+        if !self.filter.is_empty() && !passes(name, &self.filter, &mut 0, &mut self.glob) {
+            return;
+        }
+        let st = if stat {
+            // At the session root ".." is the root itself, as inside a chroot.
+            let target = if at_root && name == b".." {
+                c"."
+            } else {
+                cname
+            };
+            match fs::lstat_at_cstr(dir, target) {
+                Ok(st) => Some(st),
+                // Gone since readdir: skip, as vsftpd.
+                Err(_) => return,
+            }
+        } else {
+            None
+        };
+        let start = self.lines.len();
+        match (&st, self.verbose) {
+            (Some(st), true) => {
+                let mut target: Option<&[u8]> = None;
+                if st.is_symlink()
+                    && fs::readlink_at_cstr(dir, cname, &mut self.link).is_ok()
+                    && !self.link.is_empty()
+                {
+                    target = Some(&self.link);
+                }
+                let suffix = (self.classify && st.is_dir()).then_some(b'/');
+                push_long_line(&mut self.lines, name, st, target, suffix, self.ctx);
+            }
+            _ => {
+                self.lines.extend_from_slice(prefix);
+                self.lines.extend_from_slice(name);
+                if let (true, Some(st)) = (self.classify, &st) {
+                    if st.is_dir() {
+                        self.lines.push(b'/');
+                    } else if st.is_symlink() {
+                        self.lines.push(b'@');
+                    }
+                }
+                self.lines.extend_from_slice(b"\r\n");
+            }
+        }
+        let name_start = self.names.len();
+        self.names.extend_from_slice(name);
+        self.entries.push(Entry {
+            line: (start, self.lines.len()),
+            name: (name_start, self.names.len()),
+            mtime: st.map_or(0, |s| s.mtime),
+            is_dir: st.is_some_and(|s| s.is_dir()),
+        });
+    }
+
+    fn sort(&mut self) {
+        let names = &self.names;
+        let key = |e: &Entry| names.get(e.name.0..e.name.1).unwrap_or_default();
+        let by_time = self.by_time;
+        let cmp = |a: &Entry, b: &Entry| {
+            if by_time {
+                mtime_key_cmp(a.mtime, b.mtime)
+            } else {
+                key(a).cmp(key(b))
+            }
+        };
+        if self.reverse {
+            self.entries.sort_by(|a, b| cmp(b, a));
+        } else {
+            self.entries.sort_by(cmp);
+        }
+    }
+
+    fn write_sorted<W: Write + ?Sized>(&mut self, out: &mut W) -> io::Result<()> {
+        self.chunk.clear();
+        for e in &self.entries {
+            let line = self.lines.get(e.line.0..e.line.1).unwrap_or_default();
+            if !self.chunk.is_empty() && self.chunk.len() + line.len() > WRITE_CHUNK {
+                out.write_all(&self.chunk)?;
+                self.chunk.clear();
+            }
+            self.chunk.extend_from_slice(line);
+        }
+        if !self.chunk.is_empty() {
+            out.write_all(&self.chunk)?;
+        }
+        Ok(())
+    }
+}
+
+/// Orders mtimes as vsftpd does with its `%030ld` sort keys compared as strings: non-negative
+/// times numerically, every negative time before them, negatives among themselves by absolute
+/// value (`-1` before `-5`).
+fn mtime_key_cmp(a: i64, b: i64) -> Ordering {
+    match (a < 0, b < 0) {
+        (false, false) => a.cmp(&b),
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        (true, true) => a.unsigned_abs().cmp(&b.unsigned_abs()),
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Line formatting.
+
+/// Appends one `ls -l` line as vsftpd's `build_dir_line`:
+/// `<perms> <nlink %4> <owner %-8> <group %-8> <size %8> <date> <name>[ -> target]\r\n`.
+/// Owner and group are numeric, names through [`ListContext::names`], or `ftp` with hide_ids;
+/// the date follows [`format_date`]. Fields wider than their column are not cut. One deliberate
+/// difference: vsftpd stores ids in a C `int`, so an id of 2^31 or more prints sign-extended
+/// (uid 4000000000 as `18446744073414584320`); we print the id.
+pub fn format_long_line(
+    out: &mut Vec<u8>,
+    name: &[u8],
+    st: &FileStat,
+    link_target: Option<&[u8]>,
+    ctx: &ListContext<'_>,
+) {
+    push_long_line(out, name, st, link_target, None, ctx);
+}
+
+fn push_long_line(
+    out: &mut Vec<u8>,
+    name: &[u8],
+    st: &FileStat,
+    link_target: Option<&[u8]>,
+    suffix: Option<u8>,
+    ctx: &ListContext<'_>,
+) {
+    out.extend_from_slice(&format_perms(st.mode));
+    out.push(b' ');
+    let _ = write!(out, "{:>4} ", st.nlink);
+    push_id(out, st.uid, ctx, |n, id, o| n.user(id, o));
+    push_id(out, st.gid, ctx, |n, id, o| n.group(id, o));
+    let _ = write!(out, "{:>8} ", st.size);
+    format_date(out, st.mtime, ctx.now, ctx.utc_offset);
+    out.push(b' ');
+    out.extend_from_slice(name);
+    if let Some(t) = link_target {
+        out.extend_from_slice(b" -> ");
+        out.extend_from_slice(t);
+    }
+    if let Some(s) = suffix {
+        out.push(s);
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Owner or group, left-aligned in 8 columns (longer names are not cut), then a space.
+fn push_id(
+    out: &mut Vec<u8>,
+    id: u32,
+    ctx: &ListContext<'_>,
+    lookup: impl Fn(&dyn IdNames, u32, &mut Vec<u8>) -> bool,
+) {
+    let start = out.len();
+    if ctx.hide_ids {
+        out.extend_from_slice(b"ftp");
+    } else {
+        let named = ctx.names.is_some_and(|n| {
+            let ok = lookup(n, id, out);
+            if !ok {
+                out.truncate(start);
+            }
+            ok
+        });
+        if !named {
+            let _ = write!(out, "{id}");
+        }
+    }
+    let width = out.len() - start;
+    out.resize(out.len() + 8usize.saturating_sub(width), b' ');
+    out.push(b' ');
+}
+
+/// vsftpd's permission string: the type letter (`-dlpscb`, `?` for anything else), then
+/// `rwx` three times, with setuid/setgid as `s`/`S` over the owner/group `x` and sticky as
+/// `t`/`T` over the other `x`.
+pub fn format_perms(mode: u32) -> [u8; 10] {
+    let mut p = *b"----------";
+    p[0] = match mode & 0o170_000 {
+        0o100_000 => b'-',
+        0o040_000 => b'd',
+        0o120_000 => b'l',
+        0o010_000 => b'p',
+        0o140_000 => b's',
+        0o020_000 => b'c',
+        0o060_000 => b'b',
+        _ => b'?',
+    };
+    let bits: [(u32, usize, u8); 9] = [
+        (0o400, 1, b'r'),
+        (0o200, 2, b'w'),
+        (0o100, 3, b'x'),
+        (0o040, 4, b'r'),
+        (0o020, 5, b'w'),
+        (0o010, 6, b'x'),
+        (0o004, 7, b'r'),
+        (0o002, 8, b'w'),
+        (0o001, 9, b'x'),
+    ];
+    for (bit, i, c) in bits {
+        if mode & bit != 0 {
+            p[i] = c;
+        }
+    }
+    for (bit, i, set, unset) in [
+        (0o4000, 3, b's', b'S'),
+        (0o2000, 6, b's', b'S'),
+        (0o1000, 9, b't', b'T'),
+    ] {
+        if mode & bit != 0 {
+            p[i] = if p[i] == b'x' { set } else { unset };
+        }
+    }
+    p
+}
+
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+/// A broken-down UTC time.
+struct Civil {
+    year: i128,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+}
+
+/// Seconds since the epoch to a proleptic Gregorian date (H. Hinnant's days-to-civil), in i128 so
+/// no timestamp a file system can hold overflows.
+fn civil(secs: i128) -> Civil {
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i128::from(month <= 2);
+    let small = |v: i128| u32::try_from(v).unwrap_or(0);
+    Civil {
+        year,
+        month: small(month),
+        day: small(day),
+        hour: small(sod / 3_600),
+        minute: small(sod % 3_600 / 60),
+        second: small(sod % 60),
+    }
+}
+
+/// Appends strftime's `%Y` as glibc prints it (at least 4 digits).
+fn push_year(out: &mut Vec<u8>, year: i128) {
+    let _ = if year >= 0 {
+        write!(out, "{year:04}")
+    } else {
+        write!(out, "{year}")
+    };
+}
+
+/// Appends the date column: `%b %d %H:%M` when `mtime` is neither in the future nor more than
+/// 182 days before `now`, else `%b %d  %Y` (two spaces); `%d` zero-padded, C-locale month names.
+/// `utc_offset` is added before formatting (the comparison uses raw seconds, as vsftpd).
+pub fn format_date(out: &mut Vec<u8>, mtime: i64, now: i64, utc_offset: i64) {
+    let (m, n) = (i128::from(mtime), i128::from(now));
+    let old = m > n || n - m > RECENT_SECONDS;
+    let c = civil(m + i128::from(utc_offset));
+    let month = usize::try_from(c.month.saturating_sub(1)).unwrap_or(0);
+    out.extend_from_slice(MONTHS.get(month).map_or(b"???", |m| *m));
+    let _ = write!(out, " {:02} ", c.day);
+    if old {
+        out.push(b' ');
+        push_year(out, c.year);
+    } else {
+        let _ = write!(out, "{:02}:{:02}", c.hour, c.minute);
+    }
+}
+
+/// MDTM's `YYYYMMDDHHMMSS` (vsftpd `vsf_sysutil_statbuf_get_numeric_date`), with `utc_offset`
+/// added (0 for GMT).
+pub fn mdtm_timestamp(mtime: i64, utc_offset: i64) -> Vec<u8> {
+    let c = civil(i128::from(mtime) + i128::from(utc_offset));
+    let mut out = Vec::with_capacity(14);
+    push_year(&mut out, c.year);
+    let _ = write!(
+        out,
+        "{:02}{:02}{:02}{:02}{:02}",
+        c.month, c.day, c.hour, c.minute, c.second
+    );
+    out
+}
+
+// ------------------------------------------------------------------------------------------------
+// The filter.
+
+/// vsftpd's filename filter (`vsf_filename_passes_filter`, 3.0.x upstream) with a fresh budget of
+/// [`MAX_GLOB_STEPS`] steps. See [`filter_matches_counted`].
+pub fn filter_matches(name: &[u8], pattern: &[u8]) -> bool {
+    passes(name, pattern, &mut 0, &mut Vec::new())
+}
+
+/// vsftpd's filename filter, sharing a step counter across calls (a step is one token of the
+/// pattern; `{}` alternatives recurse and count on). Exhausting [`MAX_GLOB_STEPS`] means no
+/// match. Supported, exactly as vsftpd 3.0.5 upstream (not RHEL's patched matcher):
+/// - `*`: any run of bytes; `?`: one byte;
+/// - `{a,b,c}`: alternatives, not nested; the list ends at the first empty alternative
+///   (`{a,,b}` tries only `a`); a `{` with no `}` after it matches a literal `{`;
+/// - everything else literally, byte for byte.
+///
+/// The matching is vsftpd's greedy, non-backtracking one: a literal run after `*` is matched at
+/// its first occurrence, a literal after `?`, `{..}` or at the start must come next. One
+/// deliberate difference from upstream, as RHEL's vsftpd: a literal that ends the pattern after
+/// a `*` must end the name, so `*.txt` matches `a.txt.txt` and `f*t` matches `file.txt` (upstream
+/// says no to both — a hole when the same matcher serves deny_file). What greediness still
+/// misses: `*?c` against `xyc` (the `?` is taken right after the `*`), as vsftpd.
+///
+/// The cost is bounded: at most [`MAX_GLOB_STEPS`] steps, each a linear-time (KMP) search, so
+/// `*a*a*a*a*a*a*a*a*a*b` against a long name costs microseconds.
+pub fn filter_matches_counted(name: &[u8], pattern: &[u8], steps: &mut usize) -> bool {
+    passes(name, pattern, steps, &mut Vec::new())
+}
+
+fn passes(name: &[u8], filter: &[u8], steps: &mut usize, table: &mut Vec<usize>) -> bool {
+    let mut filter_rest = filter;
+    let mut name_rest = name;
+    let mut last_token = 0u8;
+    let mut anchored = true;
+    while !filter_rest.is_empty() && *steps < MAX_GLOB_STEPS {
+        *steps += 1;
+        let needed;
+        match filter_rest
+            .iter()
+            .position(|&c| c == b'*' || c == b'?' || c == b'{')
+        {
+            Some(i) => {
+                needed = filter_rest.get(..i).unwrap_or_default();
+                last_token = filter_rest.get(i).copied().unwrap_or(0);
+                filter_rest = filter_rest.get(i + 1..).unwrap_or_default();
+            }
+            None => {
+                needed = filter_rest;
+                last_token = 0;
+                filter_rest = &[];
+            }
+        }
+        if !needed.is_empty() {
+            if !anchored && last_token == 0 {
+                // The pattern ends with a literal after a '*': it must end the name (RHEL's fix;
+                // upstream matches it at its first occurrence and then fails on the leftover).
+                return name_rest.ends_with(needed) && *steps < MAX_GLOB_STEPS;
+            }
+            let Some(at) = find(name_rest, needed, table) else {
+                return false;
+            };
+            if anchored && at > 0 {
+                return false;
+            }
+            name_rest = name_rest.get(at + needed.len()..).unwrap_or_default();
+        }
+        match last_token {
+            b'?' => {
+                let Some(rest) = name_rest.get(1..) else {
+                    return false;
+                };
+                name_rest = rest;
+                anchored = true;
+            }
+            b'{' => {
+                anchored = true;
+                if let Some(close) = filter_rest.iter().position(|&c| c == b'}') {
+                    let mut list = filter_rest.get(..close).unwrap_or_default();
+                    let after = filter_rest.get(close + 1..).unwrap_or_default();
+                    loop {
+                        let (item, tail) = match list.iter().position(|&c| c == b',') {
+                            Some(i) => (
+                                list.get(..i).unwrap_or_default(),
+                                list.get(i + 1..).unwrap_or_default(),
+                            ),
+                            None => (list, &[][..]),
+                        };
+                        if item.is_empty() {
+                            return false;
+                        }
+                        let mut alternative = Vec::with_capacity(item.len() + after.len());
+                        alternative.extend_from_slice(item);
+                        alternative.extend_from_slice(after);
+                        if passes(name_rest, &alternative, steps, table) {
+                            return true;
+                        }
+                        list = tail;
+                    }
+                }
+                // No closing brace: a literal '{' must come next.
+                match name_rest.split_first() {
+                    Some((b'{', rest)) => name_rest = rest,
+                    _ => return false,
+                }
+            }
+            _ => anchored = false,
+        }
+    }
+    if !name_rest.is_empty() && last_token != b'*' {
+        return false;
+    }
+    *steps < MAX_GLOB_STEPS
+}
+
+/// First occurrence of `needle` in `hay` (Knuth-Morris-Pratt: linear time whatever the bytes),
+/// with `table` as reusable scratch.
+fn find(hay: &[u8], needle: &[u8], table: &mut Vec<usize>) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    if needle.len() > hay.len() {
+        return None;
+    }
+    table.clear();
+    table.resize(needle.len(), 0);
+    let at = |i: usize| needle.get(i).copied();
+    let fail = |t: &[usize], i: usize| t.get(i).copied().unwrap_or(0);
+    let mut k = 0usize;
+    for i in 1..needle.len() {
+        while k > 0 && at(i) != at(k) {
+            k = fail(table, k - 1);
+        }
+        if at(i) == at(k) {
+            k += 1;
+        }
+        if let Some(slot) = table.get_mut(i) {
+            *slot = k;
+        }
+    }
+    let mut q = 0usize;
+    for (i, &c) in hay.iter().enumerate() {
+        while q > 0 && at(q) != Some(c) {
+            q = fail(table, q - 1);
+        }
+        if at(q) == Some(c) {
+            q += 1;
+        }
+        if q == needle.len() {
+            return Some(i + 1 - q);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::{Path, PathBuf};
+
+    const DAY: i64 = 86_400;
+    /// 2024-03-15 12:34:56 UTC.
+    const NOW: i64 = 1_710_506_096;
+
+    fn st(mode: u32, nlink: u64, uid: u32, gid: u32, size: u64, mtime: i64) -> FileStat {
+        FileStat {
+            mode,
+            nlink,
+            uid,
+            gid,
+            size,
+            mtime,
+            ino: 1,
+            dev: 1,
+        }
+    }
+
+    fn long(name: &[u8], s: &FileStat, target: Option<&[u8]>, ctx: &ListContext<'_>) -> String {
+        let mut out = Vec::new();
+        format_long_line(&mut out, name, s, target, ctx);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn long_lines() {
+        let ctx = ListContext::new(NOW);
+        assert_eq!(
+            long(
+                b"file.txt",
+                &st(0o100644, 1, 1000, 1000, 1234, NOW - 3600),
+                None,
+                &ctx
+            ),
+            "-rw-r--r--    1 1000     1000         1234 Mar 15 11:34 file.txt\r\n"
+        );
+        assert_eq!(
+            long(
+                b"cgi-bin",
+                &st(0o040751, 2, 1003, 1003, 4096, NOW - 30 * DAY),
+                None,
+                &ctx
+            ),
+            "drwxr-x--x    2 1003     1003         4096 Feb 14 12:34 cgi-bin\r\n"
+        );
+        assert_eq!(
+            long(
+                b"link",
+                &st(0o120777, 1, 0, 0, 11, NOW),
+                Some(b"/etc/passwd"),
+                &ctx
+            ),
+            "lrwxrwxrwx    1 0        0              11 Mar 15 12:34 link -> /etc/passwd\r\n"
+        );
+        // Wide fields are not cut.
+        assert_eq!(
+            long(
+                b"big",
+                &st(0o100600, 12345, 4_000_000_000, 7, 123_456_789_012, NOW),
+                None,
+                &ctx
+            ),
+            "-rw------- 12345 4000000000 7        123456789012 Mar 15 12:34 big\r\n"
+        );
+    }
+
+    #[test]
+    fn perms() {
+        assert_eq!(&format_perms(0o104755), b"-rwsr-xr-x");
+        assert_eq!(&format_perms(0o104644), b"-rwSr--r--");
+        assert_eq!(&format_perms(0o102755), b"-rwxr-sr-x");
+        assert_eq!(&format_perms(0o102745), b"-rwxr-Sr-x");
+        assert_eq!(&format_perms(0o041777), b"drwxrwxrwt");
+        assert_eq!(&format_perms(0o041776), b"drwxrwxrwT");
+        assert_eq!(&format_perms(0o107777), b"-rwsrwsrwt");
+        assert_eq!(&format_perms(0o107000), b"---S--S--T");
+        assert_eq!(&format_perms(0o010600), b"prw-------");
+        assert_eq!(&format_perms(0o140755), b"srwxr-xr-x");
+        assert_eq!(&format_perms(0o020660), b"crw-rw----");
+        assert_eq!(&format_perms(0o060660), b"brw-rw----");
+        assert_eq!(&format_perms(0o000644), b"?rw-r--r--");
+        assert_eq!(&format_perms(0o170644), b"?rw-r--r--");
+    }
+
+    #[test]
+    fn dates() {
+        let d = |mtime: i64, now: i64, off: i64| {
+            let mut v = Vec::new();
+            format_date(&mut v, mtime, now, off);
+            String::from_utf8(v).unwrap()
+        };
+        assert_eq!(d(NOW, NOW, 0), "Mar 15 12:34");
+        // Exactly 182 days old is still recent; one second more is old.
+        assert_eq!(d(NOW - 182 * DAY, NOW, 0), "Sep 15 12:34");
+        assert_eq!(d(NOW - 182 * DAY - 1, NOW, 0), "Sep 15  2023");
+        // One second in the future is old (year format).
+        assert_eq!(d(NOW + 1, NOW, 0), "Mar 15  2024");
+        assert_eq!(d(0, NOW, 0), "Jan 01  1970");
+        assert_eq!(d(-1, NOW, 0), "Dec 31  1969");
+        assert_eq!(d(951_782_400, NOW, 0), "Feb 29  2000");
+        // An offset shifts the fields, not the six-month decision.
+        assert_eq!(d(NOW, NOW, 3600), "Mar 15 13:34");
+        assert_eq!(d(NOW - 13 * 3600, NOW, -3600), "Mar 14 22:34");
+        // Absurd timestamps neither panic nor overflow.
+        let _ = d(i64::MAX, i64::MIN, i64::MAX);
+        let _ = d(i64::MIN, i64::MAX, i64::MIN);
+        assert_eq!(d(253_402_300_799, NOW, 0), "Dec 31  9999");
+        assert_eq!(d(-62_135_596_800, NOW, 0), "Jan 01  0001");
+    }
+
+    #[test]
+    fn mdtm() {
+        assert_eq!(mdtm_timestamp(NOW, 0), b"20240315123456");
+        assert_eq!(mdtm_timestamp(0, 0), b"19700101000000");
+        assert_eq!(mdtm_timestamp(NOW, 7200), b"20240315143456");
+        let _ = mdtm_timestamp(i64::MIN, i64::MIN);
+    }
+
+    struct Names;
+    impl IdNames for Names {
+        fn user(&self, uid: u32, out: &mut Vec<u8>) -> bool {
+            match uid {
+                0 => out.extend_from_slice(b"root"),
+                1000 => out.extend_from_slice(b"a-very-long-name"),
+                _ => return false,
+            }
+            true
+        }
+        fn group(&self, gid: u32, out: &mut Vec<u8>) -> bool {
+            out.extend_from_slice(b"partial");
+            if gid == 0 {
+                out.extend_from_slice(b"!");
+                return true;
+            }
+            false
+        }
+    }
+
+    #[test]
+    fn owners() {
+        let names = Names;
+        let mut ctx = ListContext::new(NOW);
+        ctx.names = Some(&names);
+        assert_eq!(
+            long(b"f", &st(0o100644, 1, 0, 0, 1, NOW), None, &ctx),
+            "-rw-r--r--    1 root     partial!        1 Mar 15 12:34 f\r\n"
+        );
+        assert_eq!(
+            long(b"f", &st(0o100644, 1, 1000, 5, 1, NOW), None, &ctx),
+            "-rw-r--r--    1 a-very-long-name 5               1 Mar 15 12:34 f\r\n"
+        );
+        assert_eq!(
+            long(b"f", &st(0o100644, 1, 42, 5, 1, NOW), None, &ctx),
+            "-rw-r--r--    1 42       5               1 Mar 15 12:34 f\r\n"
+        );
+        ctx.hide_ids = true;
+        assert_eq!(
+            long(b"f", &st(0o100644, 1, 0, 0, 1, NOW), None, &ctx),
+            "-rw-r--r--    1 ftp      ftp             1 Mar 15 12:34 f\r\n"
+        );
+    }
+
+    #[test]
+    fn options() {
+        assert_eq!(parse_list_arg(b""), (ListOptions::default(), vec![]));
+        assert_eq!(
+            parse_list_arg(b"/pub"),
+            (ListOptions::default(), b"/pub".to_vec())
+        );
+        let (o, f) = parse_list_arg(b"-laRrtF /pub/x y");
+        assert_eq!(
+            o,
+            ListOptions {
+                long: true,
+                all: true,
+                recurse: true,
+                reverse: true,
+                by_time: true,
+                classify: true
+            }
+        );
+        assert_eq!(f, b"/pub/x y");
+        let (o, f) = parse_list_arg(b"-a");
+        assert!(o.all && !o.long);
+        assert!(f.is_empty());
+        let (o, f) = parse_list_arg(b"-");
+        assert_eq!(o, ListOptions::default());
+        assert!(f.is_empty());
+        // Options must come first; a second option word is a filter.
+        let (o, f) = parse_list_arg(b"-a -l");
+        assert!(o.all && !o.long);
+        assert_eq!(f, b"-l");
+        let (o, f) = parse_list_arg(b"/pub -la");
+        assert_eq!(o, ListOptions::default());
+        assert_eq!(f, b"/pub -la");
+        let (o, _) = parse_list_arg(b"-xyzd");
+        assert_eq!(o, ListOptions::default());
+    }
+
+    #[test]
+    fn glob() {
+        let m = |n: &str, p: &str| filter_matches(n.as_bytes(), p.as_bytes());
+        assert!(m("file.txt", "file.txt"));
+        assert!(!m("file.txt", "file"));
+        assert!(!m("file.txt", "ile.txt"));
+        assert!(m("file.txt", "*"));
+        assert!(m("file.txt", "*.txt"));
+        assert!(m("file.txt", "f*"));
+        assert!(m("file.txt", "f*t"));
+        assert!(m("file.txt", "*le*"));
+        assert!(!m("file.txt", "*.doc"));
+        assert!(m("file.txt", "fil?.txt"));
+        assert!(m("file.txt", "????.???"));
+        assert!(!m("file.txt", "???.txt"));
+        assert!(!m("a", "a?"));
+        assert!(m("a.c", "*.{c,h}"));
+        assert!(m("a.h", "*.{c,h}"));
+        assert!(!m("a.o", "*.{c,h}"));
+        assert!(m("foo.tar.gz", "{foo,bar}.tar.*"));
+        assert!(m("bar.tar.gz", "{foo,bar}.tar.*"));
+        assert!(!m("baz.tar.gz", "{foo,bar}.tar.*"));
+        // An empty alternative ends the list, as vsftpd.
+        assert!(m("a", "{a,,b}"));
+        assert!(!m("b", "{a,,b}"));
+        assert!(!m("a", "{,a}"));
+        // A '{' without '}' is literal.
+        assert!(m("{x", "{x"));
+        assert!(!m("x", "{x"));
+        // A final literal after '*' anchors at the end (RHEL's fix of upstream's greedy miss).
+        assert!(m("a.txt.txt", "*.txt"));
+        assert!(m("aba", "*a"));
+        assert!(!m("abab", "*a"));
+        assert!(m("aba", "*a*"));
+        assert!(m("x.mp3.mp3", "{*.mp3,*.mov}"));
+        // What vsftpd's greedy matcher still misses.
+        assert!(!m("xyc", "*?c"));
+        assert!(m("aXbXc", "*X*Xc"));
+        assert!(m("", ""));
+        assert!(m("", "*"));
+        assert!(!m("", "?"));
+        // An empty pattern matches only an empty name (listings never filter with one).
+        assert!(!m("x", ""));
+        // Bytes, not characters.
+        assert!(m("\u{e9}t\u{e9}", "??t*"));
+        assert!(filter_matches(b"a\xffb", b"a?b"));
+    }
+
+    #[test]
+    fn glob_is_bounded() {
+        let name = vec![b'a'; 4000];
+        let start = std::time::Instant::now();
+        assert!(!filter_matches(&name, b"*a*a*a*a*a*a*a*a*a*b"));
+        assert!(filter_matches(&name, b"*a*a*a*a*a*a*a*a*a*"));
+        let mut nb = name.clone();
+        nb.push(b'b');
+        assert!(filter_matches(&nb, b"*a*a*a*a*a*a*a*a*a*b"));
+        // A worst case for naive substring search.
+        let mut needle_pat = b"*".to_vec();
+        needle_pat.extend_from_slice(&[b'a'; 2000]);
+        needle_pat.extend_from_slice(b"b*");
+        assert!(!filter_matches(&name, &needle_pat));
+        // Braces that would explode without the step budget.
+        let bomb = "{a,b,c,d,e,f,g,h}".repeat(40) + "z";
+        assert!(!filter_matches(&name, bomb.as_bytes()));
+        assert!(!filter_matches(b"abcdefgh", bomb.as_bytes()));
+        // A pattern longer than the step budget cannot match at all.
+        let many = "?".repeat(MAX_GLOB_STEPS + 1);
+        assert!(!filter_matches(
+            &vec![b'x'; MAX_GLOB_STEPS + 1],
+            many.as_bytes()
+        ));
+        let fits = "?".repeat(MAX_GLOB_STEPS - 1);
+        assert!(filter_matches(
+            &vec![b'x'; MAX_GLOB_STEPS - 1],
+            fits.as_bytes()
+        ));
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
+        let mut steps = 0;
+        assert!(!filter_matches_counted(b"q", bomb.as_bytes(), &mut steps));
+        assert!(steps <= MAX_GLOB_STEPS);
+    }
+
+    #[test]
+    fn kmp_find() {
+        let mut t = Vec::new();
+        assert_eq!(find(b"hello", b"ll", &mut t), Some(2));
+        assert_eq!(find(b"aaab", b"aab", &mut t), Some(1));
+        assert_eq!(find(b"abababc", b"ababc", &mut t), Some(2));
+        assert_eq!(find(b"abc", b"abcd", &mut t), None);
+        assert_eq!(find(b"abc", b"", &mut t), Some(0));
+        assert_eq!(find(b"xyz", b"q", &mut t), None);
+    }
+
+    #[test]
+    fn mtime_order() {
+        let mut v = vec![5i64, -1, 0, -5, 3, i64::MIN, i64::MAX];
+        v.sort_by(|a, b| mtime_key_cmp(*a, *b));
+        assert_eq!(v, vec![-1, -5, i64::MIN, 0, 3, 5, i64::MAX]);
+    }
+
+    // ---- Real directories ----
+
+    struct TempDir(PathBuf);
+    impl TempDir {
+        fn new(tag: &str) -> Self {
+            use std::sync::atomic::{AtomicUsize, Ordering};
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let p = std::env::temp_dir().join(format!(
+                "vsftpd-rs-listing-{tag}-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            std::fs::create_dir_all(&p).unwrap();
+            TempDir(p)
+        }
+        fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn set_mtime(p: &Path, t: i64) {
+        let f = std::fs::File::options()
+            .write(true)
+            .open(p)
+            .or_else(|_| std::fs::File::open(p))
+            .unwrap();
+        let time = if t >= 0 {
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(t as u64)
+        } else {
+            std::time::UNIX_EPOCH - std::time::Duration::from_secs(t.unsigned_abs())
+        };
+        f.set_modified(time).unwrap();
+    }
+
+    /// A tree: /pub/{b.txt, a.txt, .hidden, sub/{deep/, x}, link -> a.txt, c.doc}, /top.txt.
+    fn tree() -> (TempDir, OwnedFd) {
+        let t = TempDir::new("tree");
+        let r = t.path();
+        std::fs::create_dir_all(r.join("pub/sub/deep")).unwrap();
+        std::fs::write(r.join("top.txt"), b"top").unwrap();
+        std::fs::write(r.join("pub/b.txt"), b"bb").unwrap();
+        std::fs::write(r.join("pub/a.txt"), b"a").unwrap();
+        std::fs::write(r.join("pub/c.doc"), b"cccc").unwrap();
+        std::fs::write(r.join("pub/.hidden"), b"").unwrap();
+        std::fs::write(r.join("pub/sub/x"), b"xx").unwrap();
+        std::os::unix::fs::symlink("a.txt", r.join("pub/link")).unwrap();
+        set_mtime(&r.join("pub/a.txt"), NOW - 10);
+        set_mtime(&r.join("pub/b.txt"), NOW - 30);
+        set_mtime(&r.join("pub/c.doc"), NOW - 20);
+        set_mtime(&r.join("pub/.hidden"), NOW - 40);
+        set_mtime(&r.join("pub/sub/x"), NOW - 50);
+        let fd = fs::open_dir(r).unwrap();
+        (t, fd)
+    }
+
+    fn run(
+        root: &OwnedFd,
+        cwd: &str,
+        arg: &str,
+        kind: ListKind,
+        ctx: &ListContext<'_>,
+    ) -> (ListOutcome, String) {
+        let mut out = Vec::new();
+        let o = list_with(
+            root.as_fd(),
+            cwd.as_bytes(),
+            arg.as_bytes(),
+            kind,
+            ctx,
+            &mut out,
+        )
+        .unwrap();
+        (o, String::from_utf8_lossy(&out).into_owned())
+    }
+
+    fn nlst(root: &OwnedFd, cwd: &str, arg: &str, ctx: &ListContext<'_>) -> String {
+        let (o, s) = run(root, cwd, arg, ListKind::Nlst, ctx);
+        assert_eq!(o, ListOutcome::Listed, "{arg}");
+        s
+    }
+
+    /// The name column of each long line (after perms, nlink, owner, group, size and the three
+    /// date fields).
+    fn names_of(listing: &str) -> Vec<String> {
+        listing
+            .split_terminator("\r\n")
+            .map(|l| {
+                let mut rest = l;
+                for _ in 0..8 {
+                    rest = rest.trim_start();
+                    rest = &rest[rest.find(' ').unwrap()..];
+                }
+                rest[1..].to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn nlst_names_and_prefixes() {
+        let (_t, root) = tree();
+        let ctx = ListContext::new(NOW);
+        assert_eq!(
+            nlst(&root, "/pub", "", &ctx),
+            "a.txt\r\nb.txt\r\nc.doc\r\nlink\r\nsub\r\n"
+        );
+        assert_eq!(
+            nlst(&root, "/", "pub", &ctx),
+            "pub/a.txt\r\npub/b.txt\r\npub/c.doc\r\npub/link\r\npub/sub\r\n"
+        );
+        assert_eq!(
+            nlst(&root, "/", "/pub/", &ctx),
+            "/pub/a.txt\r\n/pub/b.txt\r\n/pub/c.doc\r\n/pub/link\r\n/pub/sub\r\n"
+        );
+        assert_eq!(nlst(&root, "/pub", "*.txt", &ctx), "a.txt\r\nb.txt\r\n");
+        assert_eq!(
+            nlst(&root, "/", "pub/*.txt", &ctx),
+            "pub/a.txt\r\npub/b.txt\r\n"
+        );
+        assert_eq!(nlst(&root, "/pub", "a.txt", &ctx), "a.txt\r\n");
+        assert_eq!(nlst(&root, "/pub", "/top.txt", &ctx), "/top.txt\r\n");
+        assert_eq!(nlst(&root, "/pub", "nothing", &ctx), "");
+        assert_eq!(
+            nlst(&root, "/pub", "-F", &ctx),
+            "a.txt\r\nb.txt\r\nc.doc\r\nlink@\r\nsub/\r\n"
+        );
+        // A filter starting with '.' implies -a.
+        assert_eq!(nlst(&root, "/pub", ".h*", &ctx), ".hidden\r\n");
+        assert_eq!(
+            nlst(&root, "/pub", "-a", &ctx),
+            ".\r\n..\r\n.hidden\r\na.txt\r\nb.txt\r\nc.doc\r\nlink\r\nsub\r\n"
+        );
+        let mut dots = ctx;
+        dots.force_dot_files = true;
+        assert_eq!(
+            nlst(&root, "/pub", "", &dots),
+            ".hidden\r\na.txt\r\nb.txt\r\nc.doc\r\nlink\r\nsub\r\n"
+        );
+        // ~ is the login directory.
+        let mut home = ctx;
+        home.home = b"/pub";
+        assert_eq!(
+            nlst(&root, "/", "~/sub", &home),
+            "/pub/sub/deep\r\n/pub/sub/x\r\n"
+        );
+        // hide_file.
+        let hide = |n: &[u8]| n.ends_with(b".txt");
+        let mut hidden = ctx;
+        hidden.hidden = Some(&hide);
+        assert_eq!(nlst(&root, "/pub", "", &hidden), "c.doc\r\nlink\r\nsub\r\n");
+    }
+
+    #[test]
+    fn long_listing_and_order() {
+        let (_t, root) = tree();
+        let ctx = ListContext::new(NOW);
+        let (o, s) = run(&root, "/pub", "", ListKind::List, &ctx);
+        assert_eq!(o, ListOutcome::Listed);
+        assert_eq!(
+            names_of(&s),
+            ["a.txt", "b.txt", "c.doc", "link -> a.txt", "sub"]
+        );
+        let meta = std::fs::metadata(_t.path().join("pub/a.txt")).unwrap();
+        use std::os::unix::fs::MetadataExt;
+        let first = s.split("\r\n").next().unwrap();
+        assert_eq!(
+            first,
+            format!(
+                "{}    1 {:<8} {:<8}        1 Mar 15 12:34 a.txt",
+                std::str::from_utf8(&format_perms(meta.mode())).unwrap(),
+                meta.uid(),
+                meta.gid()
+            )
+        );
+        // -t: newest first; -tr: oldest first; -r: reverse names.
+        let (_, s) = run(&root, "/pub", "-t *.*", ListKind::List, &ctx);
+        assert_eq!(names_of(&s), ["a.txt", "c.doc", "b.txt"]);
+        let (_, s) = run(&root, "/pub", "-tr *.*", ListKind::List, &ctx);
+        assert_eq!(names_of(&s), ["b.txt", "c.doc", "a.txt"]);
+        let (_, s) = run(&root, "/pub", "-r", ListKind::Nlst, &ctx);
+        assert_eq!(s, "sub\r\nlink\r\nc.doc\r\nb.txt\r\na.txt\r\n");
+        // NLST -l is long.
+        let (_, s) = run(&root, "/pub", "-l a.txt", ListKind::Nlst, &ctx);
+        assert_eq!(names_of(&s), ["a.txt"]);
+        // LIST of a plain file: its one line.
+        let (_, s) = run(&root, "/", "pub/b.txt", ListKind::List, &ctx);
+        assert_eq!(names_of(&s), ["b.txt"]);
+        // -F in long format marks directories only.
+        let (_, s) = run(&root, "/pub", "-F", ListKind::List, &ctx);
+        assert_eq!(
+            names_of(&s),
+            ["a.txt", "b.txt", "c.doc", "link -> a.txt", "sub/"]
+        );
+        // STAT adds -a.
+        let (_, s) = run(&root, "/pub", "", ListKind::Stat, &ctx);
+        assert_eq!(
+            names_of(&s),
+            [
+                ".",
+                "..",
+                ".hidden",
+                "a.txt",
+                "b.txt",
+                "c.doc",
+                "link -> a.txt",
+                "sub"
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_and_unreadable() {
+        let (t, root) = tree();
+        let ctx = ListContext::new(NOW);
+        assert_eq!(
+            run(&root, "/", "nodir/", ListKind::List, &ctx),
+            (ListOutcome::NotOpened, String::new())
+        );
+        assert_eq!(
+            run(&root, "/", "nodir/*", ListKind::Nlst, &ctx),
+            (ListOutcome::NotOpened, String::new())
+        );
+        assert_eq!(
+            run(&root, "/gone", "", ListKind::List, &ctx),
+            (ListOutcome::NotOpened, String::new())
+        );
+        // Not world-readable with anon_world_readable_only.
+        std::fs::create_dir(t.path().join("private")).unwrap();
+        std::fs::write(t.path().join("private/f"), b"").unwrap();
+        let mut p = std::fs::metadata(t.path().join("private"))
+            .unwrap()
+            .permissions();
+        use std::os::unix::fs::PermissionsExt;
+        p.set_mode(0o750);
+        std::fs::set_permissions(t.path().join("private"), p).unwrap();
+        let mut anon = ctx;
+        anon.world_readable_only = true;
+        assert_eq!(
+            run(&root, "/", "private", ListKind::Nlst, &anon),
+            (ListOutcome::NotOpened, String::new())
+        );
+        assert_eq!(nlst(&root, "/", "private", &ctx), "private/f\r\n");
+        assert_eq!(
+            nlst(&root, "/", "pub/sub", &anon),
+            "pub/sub/deep\r\npub/sub/x\r\n"
+        );
+    }
+
+    #[test]
+    fn confined_to_root() {
+        let (t, root) = tree();
+        let ctx = ListContext::new(NOW);
+        // ".." beyond the root lists the root.
+        let top = nlst(&root, "/", "", &ctx);
+        assert_eq!(top, "pub\r\ntop.txt\r\n");
+        assert_eq!(
+            nlst(&root, "/", "../../..", &ctx),
+            "../../../pub\r\n../../../top.txt\r\n"
+        );
+        assert_eq!(
+            nlst(&root, "/pub", "../..", &ctx),
+            "../../pub\r\n../../top.txt\r\n"
+        );
+        // A symlink out of the root resolves inside it.
+        std::os::unix::fs::symlink("/", t.path().join("pub/escape")).unwrap();
+        assert_eq!(
+            nlst(&root, "/", "pub/escape", &ctx),
+            "pub/escape/pub\r\npub/escape/top.txt\r\n"
+        );
+        // ".." at the root is the root itself (same inode line as ".").
+        let (_, s) = run(&root, "/", "-a", ListKind::List, &ctx);
+        let lines: Vec<&str> = s.split("\r\n").collect();
+        assert!(lines[0].ends_with(" ."));
+        assert!(lines[1].ends_with(" .."));
+        assert_eq!(
+            lines[0].trim_end_matches('.'),
+            lines[1].trim_end_matches('.')
+        );
+        // Through the escape symlink too.
+        let (_, s) = run(&root, "/", "-a pub/escape", ListKind::List, &ctx);
+        let lines: Vec<&str> = s.split("\r\n").collect();
+        assert_eq!(
+            lines[0].trim_end_matches('.'),
+            lines[1].trim_end_matches('.')
+        );
+        // NUL and overlong names fail cleanly.
+        assert_eq!(
+            run(&root, "/", "pub\0x", ListKind::Nlst, &ctx),
+            (ListOutcome::Listed, String::new())
+        );
+        let long_name = "x".repeat(5000);
+        assert_eq!(
+            run(&root, "/", &long_name, ListKind::Nlst, &ctx),
+            (ListOutcome::Listed, String::new())
+        );
+        let long_dir = format!("{long_name}/");
+        assert_eq!(
+            run(&root, "/", &long_dir, ListKind::Nlst, &ctx).0,
+            ListOutcome::NotOpened
+        );
+    }
+
+    #[test]
+    fn recursion() {
+        let (_t, root) = tree();
+        let mut ctx = ListContext::new(NOW);
+        // Without ls_recurse_enable, -R is ignored.
+        assert_eq!(
+            nlst(&root, "/pub", "-R", &ctx),
+            "a.txt\r\nb.txt\r\nc.doc\r\nlink\r\nsub\r\n"
+        );
+        ctx.recurse_allowed = true;
+        assert_eq!(
+            nlst(&root, "/pub", "-R", &ctx),
+            ".:\r\na.txt\r\nb.txt\r\nc.doc\r\nlink\r\nsub\r\n\r\n./sub:\r\n./sub/deep\r\n./sub/x\r\n\r\n./sub/deep:\r\n"
+        );
+        assert_eq!(
+            nlst(&root, "/", "-R pub/sub", &ctx),
+            "pub/sub:\r\npub/sub/deep\r\npub/sub/x\r\n\r\npub/sub/deep:\r\n"
+        );
+        assert_eq!(
+            nlst(&root, "/", "-Ra /pub/sub", &ctx),
+            "/pub/sub:\r\n/pub/sub/.\r\n/pub/sub/..\r\n/pub/sub/deep\r\n/pub/sub/x\r\n\r\n/pub/sub/deep:\r\n/pub/sub/deep/.\r\n/pub/sub/deep/..\r\n"
+        );
+        let (_, s) = run(&root, "/", "-R /", ListKind::List, &ctx);
+        assert!(s.starts_with("/:\r\n"));
+        assert!(s.contains("\r\n\r\n//pub:\r\n"));
+        assert!(s.contains("\r\n\r\n//pub/sub:\r\n"));
+        // Symlinks are not followed.
+        assert!(!s.contains("//pub/link:"));
+    }
+
+    #[test]
+    fn recursion_depth_is_bounded() {
+        let t = TempDir::new("deep");
+        let mut p = t.path().to_path_buf();
+        for _ in 0..(MAX_LIST_DEPTH + 5) {
+            p.push("d");
+        }
+        std::fs::create_dir_all(&p).unwrap();
+        let root = fs::open_dir(t.path()).unwrap();
+        let mut ctx = ListContext::new(NOW);
+        ctx.recurse_allowed = true;
+        let s = nlst(&root, "/", "-R", &ctx);
+        let headers = s.matches(":\r\n").count();
+        assert_eq!(headers, MAX_LIST_DEPTH + 1);
+    }
+
+    #[test]
+    fn many_entries_one_pass() {
+        let t = TempDir::new("many");
+        for i in 0..2000 {
+            std::fs::write(t.path().join(format!("f{i:05}")), b"").unwrap();
+        }
+        let root = fs::open_dir(t.path()).unwrap();
+        let ctx = ListContext::new(NOW);
+        let (_, s) = run(&root, "/", "", ListKind::List, &ctx);
+        let lines: Vec<&str> = s.split_terminator("\r\n").collect();
+        assert_eq!(lines.len(), 2000);
+        assert!(lines[0].ends_with(" f00000"));
+        assert!(lines[1999].ends_with(" f01999"));
+        // Chunked writes reach the sink whole.
+        struct Counting(Vec<u8>, usize);
+        impl Write for Counting {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                self.1 += 1;
+                self.0.extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut c = Counting(Vec::new(), 0);
+        list(root.as_fd(), b"/", b"", true, &ctx, &mut c).unwrap();
+        assert_eq!(String::from_utf8(c.0).unwrap(), s);
+        assert!(
+            c.1 >= s.len() / WRITE_CHUNK && c.1 <= s.len() / WRITE_CHUNK + 2,
+            "{}",
+            c.1
+        );
+    }
+
+    #[test]
+    fn write_errors_surface() {
+        let (_t, root) = tree();
+        struct Broken;
+        impl Write for Broken {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::from(io::ErrorKind::BrokenPipe))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let ctx = ListContext::new(NOW);
+        let e = list(root.as_fd(), b"/pub", b"", true, &ctx, &mut Broken).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::BrokenPipe);
+    }
+
+    #[test]
+    fn odd_names_are_bytes() {
+        let t = TempDir::new("odd");
+        let names: [&[u8]; 4] = [b"sp ace", b"\xff\xfe", b"new\nline", b"tab\t"];
+        for n in names {
+            std::fs::write(t.path().join(OsStr::from_bytes(n)), b"").unwrap();
+        }
+        let root = fs::open_dir(t.path()).unwrap();
+        let ctx = ListContext::new(NOW);
+        let mut out = Vec::new();
+        list(root.as_fd(), b"/", b"", false, &ctx, &mut out).unwrap();
+        assert_eq!(
+            out,
+            b"new\nline\r\nsp ace\r\ntab\t\r\n\xff\xfe\r\n".to_vec()
+        );
+    }
+}

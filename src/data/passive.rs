@@ -1,0 +1,117 @@
+//! Passive data connections (PASV, EPSV): a listening socket on the control connection's local
+//! address, one accept, and the check that the connection comes from the control peer
+//! (pasv_promiscuous=NO).
+
+use std::hash::{BuildHasher, Hasher};
+use std::io;
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+use crate::sys::net::{self, ListenSpec, PollFd};
+
+/// The port range vsftpd would use: 0 for either bound means the full unprivileged range.
+pub fn port_range(min: u32, max: u32) -> (u16, u16) {
+    let lo = if min == 0 {
+        1024
+    } else {
+        u16::try_from(min).unwrap_or(u16::MAX)
+    };
+    let hi = if max == 0 {
+        u16::MAX
+    } else {
+        u16::try_from(max).unwrap_or(u16::MAX)
+    };
+    (lo.min(hi), hi.max(lo))
+}
+
+/// A random starting point, so two sessions do not race for the same first port.
+fn random_u64() -> u64 {
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
+}
+
+/// Binds a passive listener on `local_ip` with a port in `[lo, hi]`.
+pub fn listen(local_ip: IpAddr, lo: u16, hi: u16) -> io::Result<TcpListener> {
+    let span = u64::from(hi - lo) + 1;
+    let start = random_u64() % span;
+    let attempts = span.min(128);
+    let mut last_err = io::Error::from(io::ErrorKind::AddrInUse);
+    for i in 0..attempts {
+        let off = (start + i) % span;
+        let port = lo.saturating_add(u16::try_from(off).unwrap_or(0));
+        let spec = ListenSpec {
+            addr: SocketAddr::new(local_ip, port),
+            dual_stack: true,
+            backlog: 1,
+            nonblocking: true,
+        };
+        match net::listen(&spec) {
+            Ok(l) => return Ok(l),
+            Err(e) if e.kind() == io::ErrorKind::AddrInUse => last_err = e,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_err)
+}
+
+/// Why a data connection could not be had.
+#[derive(Debug)]
+pub enum AcceptError {
+    /// Nothing connected within accept_timeout.
+    Timeout,
+    /// A connection from an address other than the control peer's (dropped at once).
+    BadIp,
+    Io(io::Error),
+}
+
+/// An address as vsftpd compares it: an IPv4 client on a dual-stack socket is its IPv4 address.
+pub fn canonical_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
+        v4 => v4,
+    }
+}
+
+/// Waits up to `timeout` for the client's data connection and checks where it comes from.
+pub fn accept(
+    listener: &TcpListener,
+    control_peer: IpAddr,
+    promiscuous: bool,
+    timeout: Duration,
+) -> Result<TcpStream, AcceptError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match listener.accept() {
+            Ok((stream, peer)) => {
+                if !promiscuous && canonical_ip(peer.ip()) != canonical_ip(control_peer) {
+                    return Err(AcceptError::BadIp);
+                }
+                stream.set_nonblocking(false).map_err(AcceptError::Io)?;
+                return Ok(stream);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(AcceptError::Io(e)),
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(AcceptError::Timeout);
+        }
+        let ms = i32::try_from(left.as_millis()).unwrap_or(i32::MAX).max(1);
+        net::poll(
+            &[PollFd {
+                fd: listener.as_fd(),
+                read: true,
+                write: false,
+                urgent: false,
+            }],
+            ms,
+        )
+        .map_err(AcceptError::Io)?;
+    }
+}

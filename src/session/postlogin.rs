@@ -1,0 +1,333 @@
+//! After login: the command loop of a logged-in session, dispatched by `match` on the parsed
+//! command. Handlers never see the raw line.
+
+use std::fs::File;
+use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream};
+use std::os::fd::{AsFd, OwnedFd};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::control::{Control, Ended};
+use super::prelogin::Login;
+use crate::config::Settings;
+use crate::data::listing::{self, ListContext};
+use crate::data::passive::{self, AcceptError};
+use crate::data::transfer::{self, TransferError};
+use crate::proto::command::{parse, Command};
+use crate::proto::reply;
+use crate::sys::fs::{self as sysfs, OpenKind};
+
+/// The reply to OPTS, before and after login alike.
+pub fn opts_reply(arg: &[u8]) -> (u16, &'static str) {
+    if arg.eq_ignore_ascii_case(b"UTF8 ON") {
+        reply::UTF8_ALWAYS
+    } else {
+        reply::OPTS_NOT_UNDERSTOOD
+    }
+}
+
+pub struct Session<'a> {
+    settings: &'a Settings,
+    ctrl: Control,
+    root: OwnedFd,
+    cwd: Vec<u8>,
+    ascii: bool,
+    pasv: Option<TcpListener>,
+    rest: u64,
+    #[allow(dead_code)]
+    login: Login,
+}
+
+impl<'a> Session<'a> {
+    pub fn new(settings: &'a Settings, ctrl: Control, root: OwnedFd, login: Login) -> Self {
+        Session {
+            settings,
+            ctrl,
+            root,
+            cwd: b"/".to_vec(),
+            ascii: false,
+            pasv: None,
+            rest: 0,
+            login,
+        }
+    }
+
+    pub fn run(&mut self) {
+        while let Ok(line) = self.ctrl.read_line() {
+            match self.dispatch(parse(&line)) {
+                Ok(true) => {}
+                Ok(false) | Err(_) => break,
+            }
+        }
+        self.ctrl.shutdown();
+    }
+
+    /// Handles one command; `Ok(false)` ends the session (QUIT).
+    fn dispatch(&mut self, cmd: Command) -> Result<bool, Ended> {
+        let c = &self.settings.config;
+        // REST applies to the very next command only.
+        let rest = std::mem::take(&mut self.rest);
+        match cmd {
+            Command::Quit => {
+                let _ = self.ctrl.reply(reply::GOODBYE);
+                return Ok(false);
+            }
+            Command::User(_) => self.ctrl.reply(reply::CANT_CHANGE_USER)?,
+            Command::Pass(_) => self.ctrl.reply(reply::ALREADY_LOGGED_IN)?,
+            Command::Syst => self.ctrl.reply(reply::SYST)?,
+            Command::Feat => self.ctrl.send(&reply::feat())?,
+            Command::Opts(arg) => self.ctrl.reply(opts_reply(&arg))?,
+            Command::Noop => self.ctrl.reply(reply::NOOP)?,
+            Command::Pwd => {
+                let r = reply::pwd(&self.cwd);
+                self.ctrl.send(&r)?;
+            }
+            Command::Cwd(arg) => self.cwd(&arg)?,
+            Command::Cdup => self.cwd(b"..")?,
+            Command::Type(arg) => self.type_(&arg)?,
+            Command::Mode(arg) => {
+                if arg.eq_ignore_ascii_case(b"S") {
+                    self.ctrl.reply(reply::MODE_OK)?
+                } else {
+                    self.ctrl.reply(reply::MODE_BAD)?
+                }
+            }
+            Command::Stru(arg) => {
+                if arg.eq_ignore_ascii_case(b"F") {
+                    self.ctrl.reply(reply::STRU_OK)?
+                } else {
+                    self.ctrl.reply(reply::STRU_BAD)?
+                }
+            }
+            Command::Allo => self.ctrl.reply(reply::ALLO_IGNORED)?,
+            Command::Acct => self.ctrl.reply(reply::ACCT_NOT_IMPLEMENTED)?,
+            Command::Smnt => self.ctrl.reply(reply::SMNT_NOT_IMPLEMENTED)?,
+            Command::Rein => self.ctrl.reply(reply::REIN_NOT_IMPLEMENTED)?,
+            Command::Abor => self.ctrl.reply(reply::NO_TRANSFER_TO_ABOR)?,
+            Command::Pasv => self.pasv(false)?,
+            Command::Epsv(arg) => self.epsv(&arg)?,
+            Command::List(arg) => self.list(&arg, true)?,
+            Command::Nlst(arg) => self.list(&arg, false)?,
+            Command::Retr(arg) => self.retr(&arg, rest)?,
+            Command::Size(arg) => self.size(&arg)?,
+            Command::Rest(arg) => self.rest_cmd(&arg)?,
+            cmd if cmd.is_write() && !c.write_enable => self.ctrl.reply(reply::PERMISSION_DENIED)?,
+            _ => self.ctrl.reply(reply::UNKNOWN_COMMAND)?,
+        }
+        Ok(true)
+    }
+
+    fn resolve(&self, arg: &[u8]) -> Vec<u8> {
+        listing::normalize_path(&self.cwd, arg)
+    }
+
+    fn cwd(&mut self, arg: &[u8]) -> Result<(), Ended> {
+        let path = self.resolve(arg);
+        match sysfs::open_in_root(self.root.as_fd(), &path, OpenKind::Directory) {
+            Ok(_) => {
+                self.cwd = path;
+                self.ctrl.reply(reply::CWD_OK)
+            }
+            Err(_) => self.ctrl.reply(reply::CWD_FAIL),
+        }
+    }
+
+    fn type_(&mut self, arg: &[u8]) -> Result<(), Ended> {
+        let upper = arg.to_ascii_uppercase();
+        match upper.as_slice() {
+            b"I" | b"L8" | b"L 8" => {
+                self.ascii = false;
+                self.ctrl.reply(reply::TYPE_BINARY)
+            }
+            b"A" | b"A N" => {
+                self.ascii = true;
+                self.ctrl.reply(reply::TYPE_ASCII)
+            }
+            _ => self.ctrl.reply(reply::TYPE_BAD),
+        }
+    }
+
+    /// The address to put in a 227 reply: pasv_address, or the control connection's own
+    /// (IPv4) address.
+    fn pasv_reply_ip(&self) -> Ipv4Addr {
+        if let Some(a) = self.settings.config.pasv_address.as_deref() {
+            if let Ok(ip) = a.parse::<Ipv4Addr>() {
+                return ip;
+            }
+        }
+        match passive::canonical_ip(self.ctrl.local.ip()) {
+            IpAddr::V4(v4) => v4,
+            IpAddr::V6(_) => Ipv4Addr::UNSPECIFIED,
+        }
+    }
+
+    fn open_pasv(&mut self) -> Option<u16> {
+        self.pasv = None;
+        let c = &self.settings.config;
+        let (lo, hi) = passive::port_range(c.pasv_min_port, c.pasv_max_port);
+        match passive::listen(self.ctrl.local.ip(), lo, hi) {
+            Ok(l) => {
+                let port = l.local_addr().ok()?.port();
+                self.pasv = Some(l);
+                Some(port)
+            }
+            Err(_) => None,
+        }
+    }
+
+    fn pasv(&mut self, _extended: bool) -> Result<(), Ended> {
+        if !self.settings.config.pasv_enable {
+            return self.ctrl.reply(reply::PERMISSION_DENIED);
+        }
+        let Some(port) = self.open_pasv() else {
+            return self.ctrl.reply(reply::PASV_FAILED);
+        };
+        let r = reply::pasv(self.pasv_reply_ip(), port);
+        self.ctrl.send(&r)
+    }
+
+    fn epsv(&mut self, arg: &[u8]) -> Result<(), Ended> {
+        if !self.settings.config.pasv_enable {
+            return self.ctrl.reply(reply::PERMISSION_DENIED);
+        }
+        if arg.eq_ignore_ascii_case(b"ALL") {
+            return self.ctrl.reply(reply::EPSV_ALL_OK);
+        }
+        let family_ok = match arg {
+            b"" => true,
+            b"1" => passive::canonical_ip(self.ctrl.local.ip()).is_ipv4(),
+            b"2" => passive::canonical_ip(self.ctrl.local.ip()).is_ipv6(),
+            _ => false,
+        };
+        if !family_ok {
+            return self.ctrl.reply(reply::EPSV_BAD_PROTOCOL);
+        }
+        let Some(port) = self.open_pasv() else {
+            return self.ctrl.reply(reply::PASV_FAILED);
+        };
+        let r = reply::epsv(port);
+        self.ctrl.send(&r)
+    }
+
+    /// Takes the data connection the client was told about, or sends the reply that says
+    /// why there is none.
+    fn data_connection(&mut self) -> Result<Option<TcpStream>, Ended> {
+        let Some(listener) = self.pasv.take() else {
+            self.ctrl.reply(reply::USE_PORT_OR_PASV)?;
+            return Ok(None);
+        };
+        let c = &self.settings.config;
+        let timeout = Duration::from_secs(u64::from(c.accept_timeout.max(1)));
+        match passive::accept(&listener, self.ctrl.peer.ip(), c.pasv_promiscuous, timeout) {
+            Ok(s) => {
+                let d = u64::from(c.data_connection_timeout);
+                if d > 0 {
+                    let _ = s.set_write_timeout(Some(Duration::from_secs(d)));
+                }
+                Ok(Some(s))
+            }
+            Err(AcceptError::BadIp) => {
+                self.ctrl.reply(reply::BAD_IP_CONNECTING)?;
+                Ok(None)
+            }
+            Err(_) => {
+                self.ctrl.reply(reply::FAILED_TO_ESTABLISH)?;
+                Ok(None)
+            }
+        }
+    }
+
+    fn list(&mut self, arg: &[u8], long: bool) -> Result<(), Ended> {
+        if !self.settings.config.dirlist_enable {
+            return self.ctrl.reply(reply::PERMISSION_DENIED);
+        }
+        let Some(mut data) = self.data_connection()? else {
+            return Ok(());
+        };
+        self.ctrl.reply(reply::LIST_OPENING)?;
+        let ctx = self.list_context();
+        let mut out = Vec::new();
+        let _ = listing::list(self.root.as_fd(), &self.cwd, arg, long, &ctx, &mut out);
+        let ok = transfer::send_bytes(&mut data, &out);
+        drop(data);
+        match ok {
+            Ok(()) => self.ctrl.reply(reply::LIST_OK),
+            Err(_) => self.ctrl.reply(reply::WRITE_FAILED),
+        }
+    }
+
+    fn list_context(&self) -> ListContext<'_> {
+        let c = &self.settings.config;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        ListContext {
+            now,
+            utc_offset: 0,
+            hide_ids: c.hide_ids,
+            force_dot_files: c.force_dot_files,
+            recurse_allowed: c.ls_recurse_enable,
+            ..ListContext::default()
+        }
+    }
+
+    fn retr(&mut self, arg: &[u8], rest: u64) -> Result<(), Ended> {
+        if !self.settings.config.download_enable {
+            return self.ctrl.reply(reply::PERMISSION_DENIED);
+        }
+        let path = self.resolve(arg);
+        let opened = sysfs::open_in_root(self.root.as_fd(), &path, OpenKind::Read)
+            .and_then(|fd| sysfs::fstat(fd.as_fd()).map(|st| (fd, st)));
+        let (fd, st) = match opened {
+            Ok((fd, st)) if st.is_regular() => (fd, st),
+            _ => return self.ctrl.reply(reply::OPEN_FAILED),
+        };
+        let mut file = File::from(fd);
+        if rest > 0 {
+            if self.ascii {
+                return self.ctrl.reply(reply::NO_ASCII_RESUME);
+            }
+            if crate::sys::net::seek_to(file.as_fd(), rest).is_err() {
+                return self.ctrl.reply(reply::OPEN_FAILED);
+            }
+        }
+        let Some(mut data) = self.data_connection()? else {
+            return Ok(());
+        };
+        let opening = reply::retr_opening(false, arg, st.size);
+        self.ctrl.send(&opening)?;
+        let len = st.size.saturating_sub(rest);
+        let result = transfer::send_file(
+            &mut file,
+            &mut data,
+            len,
+            self.settings.config.use_sendfile,
+        );
+        drop(data);
+        match result {
+            Ok(_) => self.ctrl.reply(reply::TRANSFER_OK),
+            Err(TransferError::Read) => self.ctrl.reply(reply::READ_FAILED),
+            Err(TransferError::Write) => self.ctrl.reply(reply::WRITE_FAILED),
+        }
+    }
+
+    fn size(&mut self, arg: &[u8]) -> Result<(), Ended> {
+        let path = self.resolve(arg);
+        let st = sysfs::open_in_root(self.root.as_fd(), &path, OpenKind::Path)
+            .and_then(|fd| sysfs::fstat(fd.as_fd()));
+        match st {
+            Ok(st) if st.is_regular() => self.ctrl.reply_text(213, st.size.to_string().as_bytes()),
+            _ => self.ctrl.reply(reply::SIZE_FAILED),
+        }
+    }
+
+    fn rest_cmd(&mut self, arg: &[u8]) -> Result<(), Ended> {
+        let digits: Vec<u8> = arg.iter().copied().take_while(u8::is_ascii_digit).collect();
+        let value = std::str::from_utf8(&digits)
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0);
+        self.rest = value;
+        self.ctrl.send(&reply::rest_ok(value))
+    }
+}

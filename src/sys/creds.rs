@@ -1,0 +1,59 @@
+//! Users, chroot and the switch to an unprivileged identity.
+
+use std::ffi::CString;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use super::cerr;
+
+/// A system account, looked up before any chroot (NSS does not work inside a jail).
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub home: PathBuf,
+}
+
+/// getpwnam_r through nix; `Ok(None)` when the account does not exist.
+pub fn lookup_user(name: &str) -> io::Result<Option<Account>> {
+    match nix::unistd::User::from_name(name) {
+        Ok(Some(u)) => Ok(Some(Account {
+            name: u.name,
+            uid: u.uid.as_raw(),
+            gid: u.gid.as_raw(),
+            home: u.dir,
+        })),
+        Ok(None) => Ok(None),
+        Err(e) => Err(io::Error::from(e)),
+    }
+}
+
+fn cpath(path: &Path) -> io::Result<CString> {
+    CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL byte in path"))
+}
+
+/// chroot(2) into `dir`, then chdir("/") so no directory outside the jail stays reachable.
+pub fn chroot(dir: &Path) -> io::Result<()> {
+    let c = cpath(dir)?;
+    // SAFETY: chroot with a NUL-terminated path.
+    cerr(unsafe { libc::chroot(c.as_ptr()) })?;
+    // SAFETY: chdir with a constant NUL-terminated path.
+    cerr(unsafe { libc::chdir(c"/".as_ptr()) })?;
+    Ok(())
+}
+
+/// Becomes `uid`/`gid` for good: supplementary groups set to just `gid`, then gid, then uid
+/// (the order matters: after setuid we could no longer change groups).
+pub fn become_user(uid: u32, gid: u32) -> io::Result<()> {
+    let groups = [gid];
+    // SAFETY: setgroups with a valid one-element array.
+    cerr(unsafe { libc::setgroups(1, groups.as_ptr()) })?;
+    // SAFETY: setresgid/setresuid with integer arguments; all three ids set so none is kept.
+    cerr(unsafe { libc::setresgid(gid, gid, gid) })?;
+    // SAFETY: as above.
+    cerr(unsafe { libc::setresuid(uid, uid, uid) })?;
+    Ok(())
+}

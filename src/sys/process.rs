@@ -1,0 +1,136 @@
+//! fork, exit, reaping, sessions and process attributes.
+
+use std::io;
+
+use super::cerr;
+
+/// What `fork` returned, in the process that sees it.
+pub enum Fork {
+    Parent(i32),
+    Child,
+}
+
+/// Forks the process, after checking that it is single-threaded.
+///
+/// After a fork only the calling thread exists in the child, so a lock held by another thread
+/// (malloc's, stdout's) would stay locked forever. The daemon never starts threads; this check
+/// turns a future mistake into an error instead of a rare deadlock, and keeps the call safe.
+pub fn fork() -> io::Result<Fork> {
+    if thread_count()? != 1 {
+        return Err(io::Error::other("refusing to fork a multi-threaded process"));
+    }
+    // SAFETY: the process has exactly one thread (checked above), so the child inherits no lock
+    // held by a thread that does not exist in it.
+    let pid = cerr(unsafe { libc::fork() })?;
+    Ok(if pid == 0 {
+        Fork::Child
+    } else {
+        Fork::Parent(pid)
+    })
+}
+
+/// The number of threads of this process, from /proc/self/stat (field 20).
+fn thread_count() -> io::Result<u64> {
+    let stat = std::fs::read("/proc/self/stat")?;
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    let after = stat
+        .iter()
+        .rposition(|&b| b == b')')
+        .and_then(|i| stat.get(i + 1..))
+        .ok_or_else(|| io::Error::other("malformed /proc/self/stat"))?;
+    let field = after
+        .split(|&b| b == b' ')
+        .filter(|f| !f.is_empty())
+        .nth(17)
+        .ok_or_else(|| io::Error::other("malformed /proc/self/stat"))?;
+    std::str::from_utf8(field)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| io::Error::other("malformed /proc/self/stat"))
+}
+
+/// Ends the process at once, without running atexit handlers or flushing stdio buffers that
+/// a forked child shares with its parent's copy.
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit never returns and has no preconditions.
+    unsafe { libc::_exit(code) }
+}
+
+/// Reaps one exited child without blocking: `Some(pid)` or `None` when none is waiting.
+pub fn reap_one() -> Option<i32> {
+    let mut status = 0;
+    // SAFETY: waitpid with a valid out-pointer for the status.
+    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+    (pid > 0).then_some(pid)
+}
+
+/// Waits for a given child, blocking; returns its exit code (128+signal when killed).
+pub fn wait_child(pid: i32) -> io::Result<i32> {
+    let mut status = 0;
+    loop {
+        // SAFETY: waitpid with a valid out-pointer for the status.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == -1 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        break;
+    }
+    if libc::WIFEXITED(status) {
+        Ok(libc::WEXITSTATUS(status))
+    } else {
+        Ok(128 + libc::WTERMSIG(status))
+    }
+}
+
+/// Starts a new session so the daemon loses its controlling terminal (background=YES).
+pub fn setsid() -> io::Result<()> {
+    // SAFETY: no arguments; fails harmlessly if already a group leader.
+    cerr(unsafe { libc::setsid() })?;
+    Ok(())
+}
+
+pub fn getpid() -> i32 {
+    // SAFETY: getpid cannot fail.
+    unsafe { libc::getpid() }
+}
+
+pub fn geteuid() -> u32 {
+    // SAFETY: geteuid cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Sets no_new_privs: nothing this process or its descendants run can gain privilege.
+pub fn set_no_new_privs() -> io::Result<()> {
+    // SAFETY: prctl with integer arguments only.
+    cerr(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) })?;
+    Ok(())
+}
+
+/// Asks the kernel to send `sig` to this process when its parent dies.
+pub fn set_parent_death_signal(sig: i32) -> io::Result<()> {
+    // SAFETY: prctl with integer arguments only.
+    cerr(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig, 0, 0, 0) })?;
+    Ok(())
+}
+
+/// Sends a signal to a process.
+pub fn kill(pid: i32, sig: i32) -> io::Result<()> {
+    // SAFETY: kill with integer arguments only.
+    cerr(unsafe { libc::kill(pid, sig) })?;
+    Ok(())
+}
+
+/// Closes fds that a forked child inherited from objects it will never use again (the
+/// listener's sockets and pipes): the child cannot drop objects it only borrows, and it leaves
+/// through `exit_now`, so no destructor closes them a second time.
+pub fn close_inherited(fds: &[std::os::fd::BorrowedFd<'_>]) {
+    use std::os::fd::AsRawFd;
+    for fd in fds {
+        // SAFETY: closing an fd in a child that never touches the owning object again.
+        unsafe { libc::close(fd.as_raw_fd()) };
+    }
+}

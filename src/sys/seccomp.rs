@@ -1,0 +1,838 @@
+//! A system-call allow-list (seccomp-BPF) with a loud failure mode.
+//!
+//! After login the protocol process parses everything a client sends, so it is the process an
+//! attacker gets to run code in. The filter bounds what such code can do to what an FTP
+//! session needs: no new sockets (socket(2) fails with EACCES; the helper makes every data
+//! socket and passes it over), no exec, no fork, no ptrace, no mount, no executable memory.
+//!
+//! vsftpd's seccompsandbox.c kills the process on any unexpected call (its "500 OOPS:
+//! priv_sock_get_cmd" is what a client then sees, with nothing in any log). Ours traps instead:
+//! the default action is SECCOMP_RET_TRAP, and a SIGSYS handler writes
+//! `vsftpd: seccomp: blocked system call N` to stderr (fd 2) and exits with status 1, so a
+//! missing entry in the list is one `ausyscall N` away from being fixed.
+//!
+//! The program is classic BPF written by hand, in this order:
+//! 1. the audit architecture must be the one we were built for (x86_64 or aarch64), else trap
+//!    (a 32-bit `int 0x80` call on x86_64 has other numbers and must not match our list);
+//! 2. on x86_64, numbers with the x32 bit (0x4000_0000) set trap, for the same reason;
+//! 3. errno rules, then allow rules, each `JEQ nr` followed by its action, optionally with an
+//!    argument check (the value must equal one of a list, compared on all 64 bits);
+//! 4. anything else traps.
+
+use std::io;
+use std::os::raw::{c_int, c_void};
+
+use super::cerr;
+
+/// Syscall numbers for the build architecture, for callers that grow the list (`nr::SYS_…`).
+pub mod nr {
+    pub use libc::{
+        SYS_brk, SYS_clock_gettime, SYS_clock_nanosleep, SYS_close, SYS_exit, SYS_exit_group,
+        SYS_fchmodat, SYS_fcntl, SYS_fstat, SYS_fsync, SYS_ftruncate, SYS_futex, SYS_getdents64,
+        SYS_getegid, SYS_geteuid, SYS_getgid, SYS_getpeername, SYS_getpid, SYS_getrandom,
+        SYS_getsockname, SYS_getsockopt, SYS_gettid, SYS_gettimeofday, SYS_getuid, SYS_ioctl,
+        SYS_lseek, SYS_madvise, SYS_mkdirat, SYS_mmap, SYS_mprotect, SYS_mremap, SYS_munmap,
+        SYS_nanosleep, SYS_newfstatat, SYS_openat, SYS_openat2, SYS_ppoll, SYS_pread64,
+        SYS_pwrite64, SYS_read, SYS_readlinkat, SYS_readv, SYS_recvfrom, SYS_recvmsg,
+        SYS_renameat2, SYS_restart_syscall, SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_rt_sigreturn,
+        SYS_sched_yield, SYS_sendfile, SYS_sendmsg, SYS_sendto, SYS_setsockopt, SYS_shutdown,
+        SYS_sigaltstack, SYS_socket, SYS_statx, SYS_tgkill, SYS_unlinkat, SYS_utimensat, SYS_write,
+        SYS_writev,
+    };
+    /// Legacy calls that exist only on x86_64 (aarch64 has just the *at/ppoll/renameat2
+    /// forms). glibc 2.36 on x86_64 still uses them: poll(), readlink(), mkdir(), rmdir(),
+    /// unlink() and rename() go to these numbers, not to the *at ones (checked with strace).
+    #[cfg(target_arch = "x86_64")]
+    pub use libc::{
+        SYS_mkdir, SYS_poll, SYS_readlink, SYS_rename, SYS_renameat, SYS_rmdir, SYS_time,
+        SYS_unlink,
+    };
+}
+
+pub use libc::{EACCES, ENOSYS, EPERM};
+
+/// AUDIT_ARCH_* of the build target (linux/audit.h: EM_* | 64-bit | little-endian).
+#[cfg(all(target_arch = "x86_64", target_endian = "little"))]
+const NATIVE_ARCH: Option<u32> = Some(0xC000_003E);
+#[cfg(all(target_arch = "aarch64", target_endian = "little"))]
+const NATIVE_ARCH: Option<u32> = Some(0xC000_00B7);
+#[cfg(not(any(
+    all(target_arch = "x86_64", target_endian = "little"),
+    all(target_arch = "aarch64", target_endian = "little")
+)))]
+const NATIVE_ARCH: Option<u32> = None;
+
+/// x86_64's x32 ABI marks its syscall numbers with this bit.
+const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+
+/// BPF opcodes (linux/filter.h), as u16 like `sock_filter.code`.
+const LD_W_ABS: u16 = 0x20; // BPF_LD (0) | BPF_W (0) | BPF_ABS
+const JEQ_K: u16 = 0x05 | 0x10; // BPF_JMP | BPF_JEQ | BPF_K
+const JGE_K: u16 = 0x05 | 0x30; // BPF_JMP | BPF_JGE | BPF_K
+const JA: u16 = 0x05; // BPF_JMP | BPF_JA
+const RET_K: u16 = 0x06; // BPF_RET | BPF_K
+
+/// Offsets in `struct seccomp_data`: nr, arch, instruction_pointer, args[6].
+const OFF_NR: u32 = 0;
+const OFF_ARCH: u32 = 4;
+const OFF_ARGS: u32 = 16;
+/// Within one 64-bit argument, where its low and high 32-bit halves are.
+#[cfg(target_endian = "little")]
+const ARG_LO: u32 = 0;
+#[cfg(target_endian = "big")]
+const ARG_LO: u32 = 4;
+const ARG_HI: u32 = 4 - ARG_LO;
+
+/// The kernel's limit on one program (BPF_MAXINSNS).
+const MAX_INSNS: usize = 4096;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    Allow,
+    Errno(u16),
+}
+
+impl Action {
+    fn ret_value(self) -> u32 {
+        match self {
+            Action::Allow => libc::SECCOMP_RET_ALLOW,
+            Action::Errno(e) => libc::SECCOMP_RET_ERRNO | u32::from(e),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Rule {
+    nr: u32,
+    action: Action,
+    /// `Some((index, values))`: the rule matches only if argument `index` equals a value.
+    arg: Option<(u32, Vec<u64>)>,
+}
+
+/// A seccomp allow-list under construction. Everything not listed traps.
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct Filter {
+    rules: Vec<Rule>,
+    /// The first invalid input given to a builder method; reported by `install`.
+    invalid: Option<&'static str>,
+}
+
+fn syscall_number(nr: i64) -> Option<u32> {
+    u32::try_from(nr).ok().filter(|&n| n < X32_SYSCALL_BIT)
+}
+
+impl Filter {
+    /// An empty list: every system call traps until allowed.
+    pub fn new() -> Filter {
+        Filter::default()
+    }
+
+    fn push(mut self, nr: i64, action: Action, arg: Option<(u32, Vec<u64>)>) -> Filter {
+        match syscall_number(nr) {
+            Some(nr) => self.rules.push(Rule { nr, action, arg }),
+            None => {
+                self.invalid.get_or_insert("syscall number out of range");
+            }
+        }
+        self
+    }
+
+    /// Allows system call `nr` with any arguments.
+    pub fn allow(self, nr: i64) -> Filter {
+        self.push(nr, Action::Allow, None)
+    }
+
+    /// Allows each of `nrs` with any arguments.
+    pub fn allow_many(self, nrs: &[i64]) -> Filter {
+        nrs.iter().fold(self, |f, &nr| f.allow(nr))
+    }
+
+    /// Allows `nr` only when argument `arg` (0-based, < 6) equals one of `values` exactly
+    /// (all 64 bits). Other values fall through to later rules, then trap.
+    pub fn allow_arg(self, nr: i64, arg: usize, values: &[u64]) -> Filter {
+        let Some(arg) = u32::try_from(arg).ok().filter(|&a| a < 6) else {
+            let mut f = self;
+            f.invalid.get_or_insert("argument index out of range");
+            return f;
+        };
+        self.push(nr, Action::Allow, Some((arg, values.to_vec())))
+    }
+
+    /// Makes `nr` fail with `errno` instead of running or trapping (e.g. socket -> EACCES, so
+    /// std code sees an ordinary error). Errno rules are checked before allow rules.
+    pub fn errno(self, nr: i64, errno: i32) -> Filter {
+        match u16::try_from(errno)
+            .ok()
+            .filter(|&e| (1..=4095).contains(&e))
+        {
+            Some(e) => self.push(nr, Action::Errno(e), None),
+            None => {
+                let mut f = self;
+                f.invalid.get_or_insert("errno out of range");
+                f
+            }
+        }
+    }
+
+    /// The BPF program for `arch`.
+    fn program(&self, arch: u32) -> io::Result<Vec<libc::sock_filter>> {
+        if let Some(why) = self.invalid {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, why));
+        }
+        let trap = libc::SECCOMP_RET_TRAP;
+        let mut p = Program::default();
+        p.stmt(LD_W_ABS, OFF_ARCH);
+        p.jump(JEQ_K, arch, 1, 0)?;
+        p.stmt(RET_K, trap);
+        p.stmt(LD_W_ABS, OFF_NR);
+        if cfg!(target_arch = "x86_64") {
+            p.jump(JGE_K, X32_SYSCALL_BIT, 0, 1)?;
+            p.stmt(RET_K, trap);
+        }
+        let errno_rules = self.rules.iter().filter(|r| r.action != Action::Allow);
+        let allow_rules = self.rules.iter().filter(|r| r.action == Action::Allow);
+        for rule in errno_rules.chain(allow_rules) {
+            p.rule(rule)?;
+        }
+        p.stmt(RET_K, trap);
+        if p.0.len() > MAX_INSNS {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seccomp filter longer than BPF_MAXINSNS",
+            ));
+        }
+        Ok(p.0)
+    }
+
+    /// Confines the calling process for good: sets no_new_privs, installs the SIGSYS
+    /// reporter, and loads the filter (SECCOMP_FILTER_FLAG_TSYNC, so any other thread is
+    /// confined too). write(2) and exit_group(2) are added to the list, since the reporter
+    /// needs them. Fails on an architecture we have no audit number for.
+    pub fn install(&self) -> io::Result<()> {
+        let arch = NATIVE_ARCH.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::Unsupported,
+                "seccomp filter: unsupported architecture",
+            )
+        })?;
+        let with_reporter = self
+            .clone()
+            .allow(libc::SYS_write)
+            .allow(libc::SYS_exit_group);
+        let mut prog = with_reporter.program(arch)?;
+        let len =
+            u16::try_from(prog.len()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        install_sigsys_reporter()?;
+        // SAFETY: prctl with integer arguments only.
+        cerr(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) })?;
+        let fprog = libc::sock_fprog {
+            len,
+            filter: prog.as_mut_ptr(),
+        };
+        // SAFETY: `fprog` points at `len` valid sock_filter instructions that outlive the call
+        // (the kernel copies them); the other arguments are integers.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_seccomp,
+                libc::SECCOMP_SET_MODE_FILTER,
+                libc::SECCOMP_FILTER_FLAG_TSYNC,
+                &fprog as *const libc::sock_fprog,
+            )
+        };
+        match r {
+            0 => Ok(()),
+            r if r > 0 => Err(io::Error::other(format!(
+                "seccomp: thread {r} could not be synchronised"
+            ))),
+            _ => {
+                let e = io::Error::last_os_error();
+                if e.raw_os_error() != Some(libc::ENOSYS) {
+                    return Err(e);
+                }
+                // Kernels before 3.17 have no seccomp(2); prctl loads for this thread only,
+                // which is the whole process in the daemon (it never starts threads).
+                // SAFETY: as above; prctl copies the program.
+                cerr(unsafe {
+                    libc::prctl(
+                        libc::PR_SET_SECCOMP,
+                        libc::SECCOMP_MODE_FILTER,
+                        &fprog as *const libc::sock_fprog,
+                        0,
+                        0,
+                    )
+                })?;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A BPF program under construction.
+#[derive(Default)]
+struct Program(Vec<libc::sock_filter>);
+
+fn offset(n: usize) -> io::Result<u8> {
+    u8::try_from(n).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "seccomp rule too long for a BPF jump",
+        )
+    })
+}
+
+impl Program {
+    fn stmt(&mut self, code: u16, k: u32) {
+        self.0.push(libc::sock_filter {
+            code,
+            jt: 0,
+            jf: 0,
+            k,
+        });
+    }
+
+    fn jump(&mut self, code: u16, k: u32, jt: usize, jf: usize) -> io::Result<()> {
+        self.0.push(libc::sock_filter {
+            code,
+            jt: offset(jt)?,
+            jf: offset(jf)?,
+            k,
+        });
+        Ok(())
+    }
+
+    /// Appends one rule. On entry and on exit (when the rule does not match) the accumulator
+    /// holds the syscall number.
+    fn rule(&mut self, rule: &Rule) -> io::Result<()> {
+        let ret = rule.action.ret_value();
+        let Some((arg, values)) = &rule.arg else {
+            // JEQ nr ? next : skip the RET
+            self.jump(JEQ_K, rule.nr, 0, 1)?;
+            self.stmt(RET_K, ret);
+            return Ok(());
+        };
+        // Layout, with n values (4 instructions each):
+        //   JEQ nr ? next : past the block (A still holds nr)
+        //   per value:  LD hi; JEQ v.hi ? next : next value; LD lo; JEQ v.lo ? RET : next value
+        //   JA reload
+        //   RET action
+        //   reload: LD nr
+        let n = values.len();
+        self.jump(JEQ_K, rule.nr, 0, 4 * n + 3)?;
+        let arg_off = OFF_ARGS + 8 * arg;
+        for (i, &v) in values.iter().enumerate() {
+            let after = 4 * (n - i - 1); // instructions of the later values
+            let hi = u32::try_from(v >> 32).unwrap_or(u32::MAX);
+            let lo = u32::try_from(v & 0xffff_ffff).unwrap_or(u32::MAX);
+            self.stmt(LD_W_ABS, arg_off + ARG_HI);
+            self.jump(JEQ_K, hi, 0, 2)?;
+            self.stmt(LD_W_ABS, arg_off + ARG_LO);
+            self.jump(JEQ_K, lo, after + 1, 0)?;
+        }
+        self.jump(JA, 1, 0, 0)?;
+        // JA's target is in k: skip the RET.
+        self.stmt(RET_K, ret);
+        self.stmt(LD_W_ABS, OFF_NR);
+        Ok(())
+    }
+}
+
+/// The part of a SIGSYS `siginfo_t` the reporter reads (asm-generic/siginfo.h, 64-bit):
+/// three ints and padding, then the `_sigsys` member of the union.
+#[repr(C)]
+struct SigsysInfo {
+    si_signo: c_int,
+    si_errno: c_int,
+    si_code: c_int,
+    _pad: c_int,
+    call_addr: *mut c_void,
+    syscall: c_int,
+    arch: u32,
+}
+
+// siginfo_t is 128 bytes; our view must stay inside it.
+const _: () = assert!(std::mem::size_of::<SigsysInfo>() <= std::mem::size_of::<libc::siginfo_t>());
+
+/// A fixed buffer for the report, filled without allocating or panicking.
+struct Line {
+    buf: [u8; 128],
+    len: usize,
+}
+
+impl Line {
+    fn push(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if let Some(slot) = self.buf.get_mut(self.len) {
+                *slot = b;
+                self.len += 1;
+            }
+        }
+    }
+
+    fn push_decimal(&mut self, n: i64) {
+        if n < 0 {
+            self.push(b"-");
+        }
+        let mut v = n.unsigned_abs();
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            if let Some(d) = digits.get_mut(i) {
+                *d = b'0' + (v % 10) as u8;
+            }
+            v /= 10;
+            if v == 0 || i == 0 {
+                break;
+            }
+        }
+        self.push(digits.get(i..).unwrap_or(&[]));
+    }
+
+    fn push_hex(&mut self, v: u32) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for shift in (0..8).rev() {
+            let nibble = ((v >> (shift * 4)) & 0xf) as usize;
+            self.push(HEX.get(nibble..=nibble).unwrap_or(b"?"));
+        }
+    }
+}
+
+/// The report line for a trapped call (pure, so it is unit-tested).
+fn format_report(nr: i64, arch: u32, line: &mut Line) {
+    line.push(b"vsftpd: seccomp: blocked system call ");
+    line.push_decimal(nr);
+    if Some(arch) != NATIVE_ARCH {
+        line.push(b" (foreign ABI, audit arch 0x");
+        line.push_hex(arch);
+        line.push(b")");
+    } else if cfg!(target_arch = "x86_64") && (nr as u64) & u64::from(X32_SYSCALL_BIT) != 0 {
+        line.push(b" (x32 ABI)");
+    }
+    line.push(b"\n");
+}
+
+/// The SIGSYS handler: only async-signal-safe work (stack buffer, write(2), _exit(2)).
+extern "C" fn on_sigsys(_sig: c_int, info: *mut libc::siginfo_t, _ctx: *mut c_void) {
+    let (nr, arch) = if info.is_null() {
+        (-1, 0)
+    } else {
+        // SAFETY: the kernel passes a valid siginfo_t (SA_SIGINFO); for a seccomp SIGSYS its
+        // union holds `_sigsys`, whose layout SigsysInfo mirrors within the struct's size.
+        let si = unsafe { &*info.cast::<SigsysInfo>() };
+        (i64::from(si.syscall), si.arch)
+    };
+    let mut line = Line {
+        buf: [0; 128],
+        len: 0,
+    };
+    format_report(nr, arch, &mut line);
+    // SAFETY: write(2) from a valid stack buffer of `line.len` bytes; async-signal-safe.
+    unsafe { libc::write(2, line.buf.as_ptr().cast(), line.len) };
+    // SAFETY: _exit never returns and is async-signal-safe; no destructor or atexit runs.
+    unsafe { libc::_exit(1) }
+}
+
+fn install_sigsys_reporter() -> io::Result<()> {
+    // SAFETY: an all-zero sigaction is valid; handler, flags and mask are set below.
+    let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
+    sa.sa_sigaction = on_sigsys as *const () as usize;
+    sa.sa_flags = libc::SA_SIGINFO;
+    // SAFETY: sa_mask is a valid sigset_t inside `sa`.
+    unsafe { libc::sigemptyset(&mut sa.sa_mask) };
+    // SAFETY: installs a handler that does only async-signal-safe work (see on_sigsys).
+    cerr(unsafe { libc::sigaction(libc::SIGSYS, &sa, std::ptr::null_mut()) })?;
+    // A blocked SIGSYS would make the kernel reset it to the default action (a core dump
+    // without our message), so make sure it is deliverable.
+    // SAFETY: a zeroed sigset_t is filled by sigemptyset/sigaddset before use.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a valid sigset_t.
+    unsafe {
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGSYS);
+    }
+    // SAFETY: changes this thread's mask with a valid set; the old mask is not wanted.
+    let r = unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) };
+    if r != 0 {
+        return Err(io::Error::from_raw_os_error(r));
+    }
+    Ok(())
+}
+
+/// System calls the post-login process may make with any arguments, as needed by our session
+/// code, Rust std and glibc 2.36 on this architecture. See [`post_login_filter`] for the
+/// calls that are allowed only with certain arguments, and for socket(2).
+pub fn post_login_allow_list() -> Vec<i64> {
+    use libc::*;
+    #[allow(unused_mut)]
+    let mut v = vec![
+        // I/O on fds the process already holds.
+        SYS_read,
+        SYS_write,
+        SYS_readv,
+        SYS_writev,
+        SYS_pread64,
+        SYS_pwrite64,
+        SYS_lseek,
+        SYS_close,
+        SYS_sendfile,
+        // Files beneath the session root.
+        SYS_openat,
+        SYS_openat2,
+        SYS_newfstatat,
+        SYS_fstat,
+        SYS_statx,
+        SYS_getdents64,
+        SYS_readlinkat,
+        // Waiting on the control and data sockets.
+        SYS_ppoll,
+        // The helper channel (SCM_RIGHTS) and std's TcpStream read/write (recv/send).
+        SYS_recvmsg,
+        SYS_sendmsg,
+        SYS_recvfrom,
+        SYS_sendto,
+        // Existing sockets only: timeouts, TCP_NODELAY, SO_ERROR, addresses, half-close.
+        SYS_setsockopt,
+        SYS_getsockopt,
+        SYS_getsockname,
+        SYS_getpeername,
+        SYS_shutdown,
+        // Memory (glibc malloc); mmap and mprotect are argument-checked in post_login_filter.
+        SYS_brk,
+        SYS_munmap,
+        SYS_mremap,
+        SYS_madvise,
+        SYS_futex,
+        // Time: SystemTime/Instant::now when the vDSO falls back, rate-limit sleeps.
+        SYS_clock_gettime,
+        SYS_gettimeofday,
+        SYS_clock_nanosleep,
+        SYS_nanosleep,
+        // HashMap's RandomState.
+        SYS_getrandom,
+        // Signals and process basics.
+        SYS_rt_sigreturn,
+        SYS_rt_sigprocmask,
+        SYS_rt_sigaction,
+        SYS_sigaltstack,
+        SYS_restart_syscall,
+        SYS_sched_yield,
+        SYS_exit,
+        SYS_exit_group,
+        SYS_getpid,
+        SYS_gettid,
+        SYS_getuid,
+        SYS_geteuid,
+        SYS_getgid,
+        SYS_getegid,
+    ];
+    #[cfg(target_arch = "x86_64")]
+    v.extend_from_slice(&[
+        // glibc 2.36 on x86_64 uses these legacy numbers for poll(), readlink() and time().
+        SYS_poll,
+        SYS_readlink,
+        SYS_time,
+    ]);
+    v
+}
+
+/// The post-login filter: [`post_login_allow_list`], the argument-checked calls, and
+/// socket(2) failing with EACCES. Install it last, after chroot and the uid switch.
+pub fn post_login_filter() -> Filter {
+    Filter::new()
+        .allow_many(&post_login_allow_list())
+        .errno(libc::SYS_socket, libc::EACCES)
+        // No executable memory: mmap/mprotect only with PROT_NONE, PROT_READ, PROT_READ|WRITE.
+        .allow_arg(libc::SYS_mmap, 2, &prot_values())
+        .allow_arg(libc::SYS_mprotect, 2, &prot_values())
+        // fcntl: flags, close-on-exec, dup for try_clone, record locks (lock_upload_files);
+        // not F_SETOWN/F_SETSIG (signals to other processes) nor leases.
+        .allow_arg(libc::SYS_fcntl, 1, &fcntl_values())
+        // ioctl: only FIONBIO (std's set_nonblocking); no terminal ioctls such as TIOCSTI.
+        .allow_arg(libc::SYS_ioctl, 1, &[libc::FIONBIO])
+        // tgkill: only to this process (abort() raises SIGABRT through it).
+        .allow_arg(libc::SYS_tgkill, 0, &[own_pid()])
+}
+
+fn prot_values() -> [u64; 3] {
+    let v = |p: c_int| u64::try_from(p).unwrap_or(u64::MAX);
+    [
+        v(libc::PROT_NONE),
+        v(libc::PROT_READ),
+        v(libc::PROT_READ | libc::PROT_WRITE),
+    ]
+}
+
+fn fcntl_values() -> Vec<u64> {
+    [
+        libc::F_GETFD,
+        libc::F_SETFD,
+        libc::F_GETFL,
+        libc::F_SETFL,
+        libc::F_DUPFD_CLOEXEC,
+        libc::F_GETLK,
+        libc::F_SETLK,
+        libc::F_SETLKW,
+    ]
+    .iter()
+    .map(|&c| u64::try_from(c).unwrap_or(u64::MAX))
+    .collect()
+}
+
+fn own_pid() -> u64 {
+    // SAFETY: getpid cannot fail.
+    let pid = unsafe { libc::getpid() };
+    u64::try_from(pid).unwrap_or(u64::MAX)
+}
+
+/// Checks, at start-up, that the kernel can run the post-login filter; the error says what is
+/// missing, for a message such as "seccomp_sandbox=YES needs …; set seccomp_sandbox=NO".
+pub fn kernel_supports_seccomp() -> Result<(), String> {
+    if NATIVE_ARCH.is_none() {
+        return Err(
+            "seccomp filter: this architecture is not supported (x86_64 and aarch64 are)".into(),
+        );
+    }
+    // SAFETY: prctl with integer arguments only.
+    if unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) } == -1 {
+        return Err(format!(
+            "the kernel has no seccomp support (CONFIG_SECCOMP): prctl(PR_GET_SECCOMP): {}",
+            io::Error::last_os_error()
+        ));
+    }
+    match std::fs::read_to_string("/proc/self/status") {
+        Ok(s) if s.lines().any(|l| l.starts_with("Seccomp:")) => {}
+        Ok(_) => {
+            return Err(
+                "the kernel has no seccomp support: /proc/self/status has no Seccomp: line".into(),
+            )
+        }
+        Err(e) => {
+            return Err(format!(
+                "cannot read /proc/self/status to check for seccomp: {e}"
+            ))
+        }
+    }
+    for (action, name) in [
+        (libc::SECCOMP_RET_TRAP, "SECCOMP_RET_TRAP"),
+        (libc::SECCOMP_RET_ERRNO, "SECCOMP_RET_ERRNO"),
+        (libc::SECCOMP_RET_ALLOW, "SECCOMP_RET_ALLOW"),
+    ] {
+        // SAFETY: SECCOMP_GET_ACTION_AVAIL reads one u32 through the pointer we pass.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_seccomp,
+                libc::SECCOMP_GET_ACTION_AVAIL,
+                0,
+                &action as *const u32,
+            )
+        };
+        if r != 0 {
+            let e = io::Error::last_os_error();
+            let what = match e.raw_os_error() {
+                Some(libc::ENOSYS) => "the kernel has no seccomp() system call (Linux 3.17+)",
+                Some(libc::EINVAL) => {
+                    "the kernel has no seccomp filters (CONFIG_SECCOMP_FILTER, Linux 4.14+)"
+                }
+                _ => "the kernel cannot run seccomp filters",
+            };
+            return Err(format!("{what}: SECCOMP_GET_ACTION_AVAIL({name}): {e}"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The seccomp_data a test evaluates the program on.
+    struct Data {
+        nr: u32,
+        arch: u32,
+        args: [u64; 6],
+    }
+
+    impl Data {
+        fn word(&self, off: u32) -> u32 {
+            let mut bytes = [0u8; 64];
+            bytes[0..4].copy_from_slice(&self.nr.to_ne_bytes());
+            bytes[4..8].copy_from_slice(&self.arch.to_ne_bytes());
+            for (i, a) in self.args.iter().enumerate() {
+                bytes[16 + 8 * i..24 + 8 * i].copy_from_slice(&a.to_ne_bytes());
+            }
+            let o = off as usize;
+            u32::from_ne_bytes(bytes[o..o + 4].try_into().unwrap())
+        }
+    }
+
+    /// A classic-BPF interpreter for the five instructions the builder emits, with the
+    /// kernel's checks: jumps forward only, inside the program, ending in RET.
+    fn run(prog: &[libc::sock_filter], d: &Data) -> u32 {
+        let (mut pc, mut acc) = (0usize, 0u32);
+        loop {
+            let i = prog[pc];
+            pc += 1;
+            match i.code {
+                LD_W_ABS => acc = d.word(i.k),
+                JEQ_K | JGE_K => {
+                    let taken = if i.code == JEQ_K {
+                        acc == i.k
+                    } else {
+                        acc >= i.k
+                    };
+                    pc += usize::from(if taken { i.jt } else { i.jf });
+                }
+                JA => pc += i.k as usize,
+                RET_K => return i.k,
+                c => panic!("unexpected opcode {c:#x}"),
+            }
+            assert!(pc < prog.len(), "jump past the end");
+        }
+    }
+
+    const ARCH: u32 = 0xC000_003E;
+
+    fn data(nr: i64, args: [u64; 6]) -> Data {
+        Data {
+            nr: nr as u32,
+            arch: ARCH,
+            args,
+        }
+    }
+
+    #[test]
+    fn program_decides_as_written() {
+        let f = Filter::new()
+            .allow(libc::SYS_read)
+            .allow_many(&[libc::SYS_write, libc::SYS_close])
+            .errno(libc::SYS_socket, libc::EACCES)
+            .errno(libc::SYS_close, libc::EPERM) // errno wins over allow
+            .allow_arg(libc::SYS_ioctl, 1, &[0x5421, 0x1_0000_0002])
+            .allow_arg(libc::SYS_fcntl, 1, &[]);
+        let p = f.program(ARCH).unwrap();
+        let trap = libc::SECCOMP_RET_TRAP;
+        let allow = libc::SECCOMP_RET_ALLOW;
+        let r = |nr, args| run(&p, &data(nr, args));
+        assert_eq!(r(libc::SYS_read, [0; 6]), allow);
+        assert_eq!(r(libc::SYS_write, [0; 6]), allow);
+        assert_eq!(
+            r(libc::SYS_close, [0; 6]),
+            libc::SECCOMP_RET_ERRNO | libc::EPERM as u32
+        );
+        assert_eq!(
+            r(libc::SYS_socket, [0; 6]),
+            libc::SECCOMP_RET_ERRNO | libc::EACCES as u32
+        );
+        assert_eq!(r(libc::SYS_mkdirat, [0; 6]), trap);
+        assert_eq!(r(libc::SYS_ioctl, [3, 0x5421, 0, 0, 0, 0]), allow);
+        assert_eq!(r(libc::SYS_ioctl, [3, 0x1_0000_0002, 0, 0, 0, 0]), allow);
+        assert_eq!(r(libc::SYS_ioctl, [3, 0x2, 0, 0, 0, 0]), trap);
+        assert_eq!(r(libc::SYS_ioctl, [3, 0x1_0000_5421, 0, 0, 0, 0]), trap);
+        assert_eq!(r(libc::SYS_ioctl, [0x5421, 0x5401, 0, 0, 0, 0]), trap);
+        assert_eq!(r(libc::SYS_fcntl, [0; 6]), trap);
+        // Another architecture, or x32 numbers, never match the list.
+        let foreign = Data {
+            nr: libc::SYS_read as u32,
+            arch: 0x4000_0003,
+            args: [0; 6],
+        };
+        assert_eq!(run(&p, &foreign), trap);
+        if cfg!(target_arch = "x86_64") {
+            assert_eq!(r(libc::SYS_read | 0x4000_0000, [0; 6]), trap);
+        }
+    }
+
+    #[test]
+    fn post_login_program_is_sound() {
+        let p = post_login_filter().program(ARCH).unwrap();
+        assert!(p.len() < MAX_INSNS);
+        let r = |nr, args| run(&p, &data(nr, args));
+        let allow = libc::SECCOMP_RET_ALLOW;
+        let trap = libc::SECCOMP_RET_TRAP;
+        for nr in post_login_allow_list() {
+            assert_eq!(r(nr, [0; 6]), allow, "{nr}");
+        }
+        assert_eq!(
+            r(libc::SYS_socket, [2, 1, 0, 0, 0, 0]),
+            libc::SECCOMP_RET_ERRNO | 13
+        );
+        assert_eq!(r(libc::SYS_mmap, [0, 4096, 3, 0x22, u64::MAX, 0]), allow);
+        assert_eq!(r(libc::SYS_mmap, [0, 4096, 7, 0x22, u64::MAX, 0]), trap);
+        assert_eq!(r(libc::SYS_mprotect, [0, 4096, 0, 0, 0, 0]), allow);
+        assert_eq!(r(libc::SYS_mprotect, [0, 4096, 5, 0, 0, 0]), trap);
+        assert_eq!(r(libc::SYS_ioctl, [0, libc::FIONBIO, 0, 0, 0, 0]), allow);
+        assert_eq!(r(libc::SYS_ioctl, [0, libc::TIOCSTI, 0, 0, 0, 0]), trap);
+        assert_eq!(
+            r(libc::SYS_fcntl, [0, libc::F_SETFL as u64, 0, 0, 0, 0]),
+            allow
+        );
+        assert_eq!(
+            r(libc::SYS_fcntl, [0, libc::F_SETOWN as u64, 0, 0, 0, 0]),
+            trap
+        );
+        assert_eq!(r(libc::SYS_tgkill, [own_pid(), 1, 6, 0, 0, 0]), allow);
+        assert_eq!(r(libc::SYS_tgkill, [1, 1, 9, 0, 0, 0]), trap);
+        for nr in [
+            libc::SYS_execve,
+            libc::SYS_clone,
+            libc::SYS_clone3,
+            libc::SYS_ptrace,
+            libc::SYS_connect,
+            libc::SYS_bind,
+            libc::SYS_socketpair,
+            libc::SYS_mkdirat,
+            libc::SYS_kill,
+            libc::SYS_chroot,
+            libc::SYS_setuid,
+        ] {
+            assert_eq!(r(nr, [0; 6]), trap, "{nr}");
+        }
+    }
+
+    #[test]
+    fn bad_input_is_reported_not_ignored() {
+        assert!(Filter::new().allow(-1).program(ARCH).is_err());
+        assert!(Filter::new().allow(0x4000_0000).program(ARCH).is_err());
+        assert!(Filter::new().errno(0, 0).program(ARCH).is_err());
+        assert!(Filter::new().errno(0, 4096).program(ARCH).is_err());
+        assert!(Filter::new().allow_arg(0, 6, &[1]).program(ARCH).is_err());
+        // A value list too long for 8-bit jumps is an error, not a wrong program.
+        let many: Vec<u64> = (0..100).collect();
+        assert!(Filter::new().allow_arg(0, 0, &many).program(ARCH).is_err());
+    }
+
+    #[test]
+    fn report_line() {
+        let mut l = Line {
+            buf: [0; 128],
+            len: 0,
+        };
+        format_report(83, NATIVE_ARCH.unwrap(), &mut l);
+        assert_eq!(
+            &l.buf[..l.len],
+            b"vsftpd: seccomp: blocked system call 83\n"
+        );
+        let mut l = Line {
+            buf: [0; 128],
+            len: 0,
+        };
+        format_report(-1, 0x4000_0003, &mut l);
+        assert_eq!(
+            &l.buf[..l.len],
+            b"vsftpd: seccomp: blocked system call -1 (foreign ABI, audit arch 0x40000003)\n"
+        );
+        let mut l = Line {
+            buf: [0; 128],
+            len: 0,
+        };
+        format_report(i64::MIN, 0, &mut l);
+        assert!(l.buf[..l.len]
+            .starts_with(b"vsftpd: seccomp: blocked system call -9223372036854775808 "));
+    }
+
+    #[test]
+    fn this_kernel_supports_seccomp() {
+        assert_eq!(kernel_supports_seccomp(), Ok(()));
+    }
+}
