@@ -5,7 +5,6 @@ mod common;
 
 use std::ffi::OsStr;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -297,24 +296,23 @@ fn print_config_shows_defaults_and_values() {
 #[test]
 fn print_config_into_closed_pipe() {
     let (_d, p) = conf_file("print_config_pipe", "vsftpd.conf", "listen=YES\n");
-    // The read end is closed before the binary writes anything.
-    let mut child = Command::new(vsftpd_bin())
+    // The read end is closed before the binary writes anything; stderr goes to a file so
+    // nothing here can block without a deadline.
+    let err_path = _d.join("stderr.log");
+    let child = Command::new(vsftpd_bin())
         .arg("--print-config")
         .arg(&p)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::from(fs::File::create(&err_path).unwrap()))
         .spawn()
         .unwrap();
-    drop(child.stdout.take());
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    let status = child.wait().unwrap();
+    let mut guard = ProcessGuard::new(child, false);
+    drop(guard.take_stdout());
+    let status = guard
+        .wait_exit(std::time::Duration::from_secs(20))
+        .expect("--print-config into a closed pipe did not exit within 20 s");
+    let stderr = fs::read_to_string(&err_path).unwrap();
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(
         matches!(status.code(), Some(0) | Some(1)),

@@ -129,8 +129,10 @@ fn nul_bytes_in_path() {
     if let Some(r) = hostile(&mut c, b"RETR hello.txt\0../../../etc/passwd") {
         r.assert_is("550 Failed to open file.");
     }
+    // vsftpd turns the NUL into \n and chdir() fails; a lexical resolver may land in "/".
+    // Either way the session must not be in /pub (a truncated path) or outside the root.
     if let Some(r) = hostile(&mut c, b"CWD pub\0/../../..") {
-        r.assert_is("550 Failed to change directory.");
+        assert!(r.code == 550 || r.code == 250, "{r:?}");
         c.cmd("PWD").assert_is("257 \"/\" is the current directory");
     }
     healthy(&mut server);

@@ -619,7 +619,7 @@ impl Loader {
             return Err(self.blame(
                 &["anonymous_enable", "local_enable"],
                 format!(
-                    "with {}, both local and anonymous access are disabled",
+                    "with {}, both local and anonymous access disabled!",
                     self.cite_other(&["anonymous_enable", "local_enable"])
                 ),
                 Some("vsftpd: both local and anonymous access disabled!"),

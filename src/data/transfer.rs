@@ -64,8 +64,3 @@ pub fn send_file(
     }
     Ok(sent)
 }
-
-/// Writes a listing (or any buffer) to the data connection.
-pub fn send_bytes(sock: &mut TcpStream, data: &[u8]) -> Result<(), TransferError> {
-    sock.write_all(data).map_err(|_| TransferError::Write)
-}

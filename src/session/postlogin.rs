@@ -2,6 +2,7 @@
 //! command. Handlers never see the raw line.
 
 use std::fs::File;
+use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream};
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -9,12 +10,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use super::control::{Control, Ended};
 use super::prelogin::Login;
 use crate::config::Settings;
-use crate::data::listing::{self, ListContext};
+use crate::data::listing::{self, ListContext, ListOutcome};
 use crate::data::passive::{self, AcceptError};
 use crate::data::transfer::{self, TransferError};
 use crate::proto::command::{parse, Command};
 use crate::proto::reply;
 use crate::sys::fs::{self as sysfs, OpenKind};
+
+/// Listings are written through a buffer of this size (a 10,000-entry directory in a few
+/// writes instead of one per line).
+const LIST_BUFFER: usize = 64 * 1024;
 
 /// The reply to OPTS, before and after login alike.
 pub fn opts_reply(arg: &[u8]) -> (u16, &'static str) {
@@ -116,15 +121,28 @@ impl<'a> Session<'a> {
         Ok(true)
     }
 
+    /// The path as the kernel should resolve it: the argument joined to the cwd, `..` and all.
+    /// The kernel walks it beneath the root (RESOLVE_IN_ROOT), so a component that does not
+    /// exist fails as it would with vsftpd's chdir/open, and nothing can climb out of the root.
     fn resolve(&self, arg: &[u8]) -> Vec<u8> {
-        listing::normalize_path(&self.cwd, arg)
+        if arg.first() == Some(&b'/') {
+            return arg.to_vec();
+        }
+        let mut p = Vec::with_capacity(self.cwd.len() + 1 + arg.len());
+        p.extend_from_slice(&self.cwd);
+        if p.last() != Some(&b'/') {
+            p.push(b'/');
+        }
+        p.extend_from_slice(arg);
+        p
     }
 
     fn cwd(&mut self, arg: &[u8]) -> Result<(), Ended> {
         let path = self.resolve(arg);
         match sysfs::open_in_root(self.root.as_fd(), &path, OpenKind::Directory) {
             Ok(_) => {
-                self.cwd = path;
+                // What PWD shows: the lexical form, never above "/".
+                self.cwd = listing::normalize_path(&self.cwd, arg);
                 self.ctrl.reply(reply::CWD_OK)
             }
             Err(_) => self.ctrl.reply(reply::CWD_FAIL),
@@ -245,12 +263,14 @@ impl<'a> Session<'a> {
         };
         self.ctrl.reply(reply::LIST_OPENING)?;
         let ctx = self.list_context();
-        let mut out = Vec::new();
-        let _ = listing::list(self.root.as_fd(), &self.cwd, arg, long, &ctx, &mut out);
-        let ok = transfer::send_bytes(&mut data, &out);
+        let mut out = std::io::BufWriter::with_capacity(LIST_BUFFER, &mut data);
+        let outcome = listing::list(self.root.as_fd(), &self.cwd, arg, long, &ctx, &mut out)
+            .and_then(|o| out.flush().map(|()| o));
+        drop(out);
         drop(data);
-        match ok {
-            Ok(()) => self.ctrl.reply(reply::LIST_OK),
+        match outcome {
+            Ok(ListOutcome::Listed) => self.ctrl.reply(reply::LIST_OK),
+            Ok(ListOutcome::NotOpened) => self.ctrl.reply(reply::LIST_OPEN_FAILED),
             Err(_) => self.ctrl.reply(reply::WRITE_FAILED),
         }
     }

@@ -94,6 +94,8 @@ pub struct Transfer {
     pub data: Vec<u8>,
     /// The final reply (226), when `start` was preliminary and the server sent one.
     pub end: Option<Reply>,
+    /// Why there is no final reply after a preliminary one (closed, timed out, …).
+    pub end_error: Option<String>,
 }
 
 impl Transfer {
@@ -416,6 +418,7 @@ impl FtpClient {
                 start,
                 data: Vec::new(),
                 end: None,
+                end_error: None,
             };
         }
         let mut bytes = Vec::new();
@@ -427,11 +430,15 @@ impl FtpClient {
             );
         }
         drop(data);
-        let end = self.read_reply().ok();
+        let (end, end_error) = match self.read_reply() {
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
         Transfer {
             start,
             data: bytes,
             end,
+            end_error,
         }
     }
 
@@ -447,9 +454,14 @@ impl FtpClient {
             "RETR {name}: {:?}",
             t.start.raw_str()
         );
-        let end = t
-            .end
-            .unwrap_or_else(|| panic!("RETR {name}: no final reply after the data"));
+        let end = match t.end {
+            Some(r) => r,
+            None => panic!(
+                "RETR {name}: no final reply after {} bytes of data: {}",
+                t.data.len(),
+                t.end_error.unwrap_or_default()
+            ),
+        };
         (t.start, t.data, end)
     }
 
@@ -476,7 +488,11 @@ impl FtpClient {
         t.start.assert_is("150 Here comes the directory listing.");
         match &t.end {
             Some(end) => end.assert_is("226 Directory send OK."),
-            None => panic!("{line}: no final reply"),
+            None => panic!(
+                "{line}: no final reply after {} bytes of data: {}",
+                t.data.len(),
+                t.end_error.as_deref().unwrap_or_default()
+            ),
         }
         t.data
     }

@@ -129,6 +129,11 @@ impl ProcessGuard {
         self.child.as_ref().map(Child::id).unwrap_or(0)
     }
 
+    /// Takes the child's stdout pipe (when it was piped).
+    pub fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
+        self.child.as_mut().and_then(|c| c.stdout.take())
+    }
+
     /// The exit status if it has exited (reaps it).
     pub fn try_status(&mut self) -> Option<ExitStatus> {
         if self.status.is_none() {
