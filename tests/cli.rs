@@ -81,7 +81,7 @@ fn check_valid_config() {
     let (_d, p) = conf_file(
         "check_valid",
         "vsftpd.conf",
-        "# comment\n\nlisten=YES\nanonymous_enable=yes\nmax_clients=10\nftpd_banner=Hello there\nanon_umask=022\n",
+        "# comment\n\nlisten=YES\nanonymous_enable=yes\nmax_clients=10\nftpd_banner=Hello there\nanon_umask=077\n",
     );
     let (code, out, err) = check(&p);
     assert_eq!(code, 0, "stdout {out:?} stderr {err:?}");
@@ -203,7 +203,7 @@ fn check_toml_config() {
     let (_d, p) = conf_file(
         "check_toml",
         "vsftpd.toml",
-        "listen = true\nlisten_port = 2121\nftpd_banner = \"hello\"\nanon_umask = \"022\"\n",
+        "listen = true\nlisten_port = 2121\nftpd_banner = \"hello\"\nanon_umask = \"077\"\n",
     );
     let (code, out, err) = check(&p);
     assert_eq!(code, 0, "stdout {out:?} stderr {err:?}");
@@ -403,5 +403,53 @@ fn quick_start_default_demo_dir() {
         assert!(names.contains(f.as_str()), "{f} not in {names:?}");
         let (_, data, _) = c.retr(f);
         assert_eq!(data, fs::read(demo.join(f)).unwrap(), "{f}");
+    }
+}
+
+/// As root the quick start runs the logged-in session unprivileged and chrooted into DIR
+/// (DESIGN: the full two-process model with nobody).
+#[test]
+fn quick_start_session_is_unprivileged_and_chrooted() {
+    if !running_as_root() {
+        eprintln!("SKIPPED: the quick start drops privileges only when started as root");
+        return;
+    }
+    let b = ServerBuilder::new("quick_start_privs").file("hello.txt", "x");
+    let dir = fs::canonicalize(b.tree_path()).unwrap();
+    let cwd = b.dir_path().to_path_buf();
+    let server = b
+        .exact_args([
+            OsStr::new("--quick-start"),
+            dir.as_os_str(),
+            OsStr::new("-olisten_port=0"),
+        ])
+        .current_dir(&cwd)
+        .readiness(Readiness::OutputLine)
+        .start();
+    let mut c = server.login();
+    let (_, data, _) = c.retr("hello.txt");
+    assert_eq!(data, b"x");
+    let daemon = server.pid();
+    let mut seen = Vec::new();
+    let found = wait_until(std::time::Duration::from_secs(5), || {
+        seen = descendants(daemon);
+        seen.iter()
+            .any(|p| p.is_unprivileged() && p.root.as_deref() == Some(dir.as_path()))
+    });
+    assert!(
+        found,
+        "no session process that is unprivileged and chrooted into {}: {seen:#?}",
+        dir.display()
+    );
+    // Nothing the daemon started is privileged and unconfined at the same time, except
+    // (at most) the privileged helper, which never runs in the served tree.
+    for p in &seen {
+        if !p.is_unprivileged() {
+            assert_ne!(
+                p.root.as_deref(),
+                Some(dir.as_path()),
+                "a root-owned process is chrooted into the served tree: {p:?}"
+            );
+        }
     }
 }

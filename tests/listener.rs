@@ -103,9 +103,16 @@ fn sighup_reloads_banner_for_new_sessions() {
     server.signal("HUP");
     let mut last = String::new();
     let changed = wait_until(Duration::from_secs(10), || {
-        let (_, g) = server.connect();
-        last = g.raw_str();
-        g.is("220 new banner")
+        match FtpClient::try_connect(server.addr()) {
+            Ok((_, g)) => {
+                last = g.raw_str();
+                g.is("220 new banner")
+            }
+            Err(e) => {
+                last = e.to_string();
+                false
+            }
+        }
     });
     assert!(changed, "banner still {last:?} 10 s after SIGHUP");
     // The old session is unaffected.
@@ -144,7 +151,9 @@ fn sighup_with_broken_config_keeps_old() {
     server.set_config("ftpd_banner", "fixed banner");
     server.signal("HUP");
     let changed = wait_until(Duration::from_secs(10), || {
-        server.connect().1.is("220 fixed banner")
+        FtpClient::try_connect(server.addr())
+            .map(|(_, g)| g.is("220 fixed banner"))
+            .unwrap_or(false)
     });
     assert!(changed, "a valid reload after a broken one did not apply");
 }
@@ -382,4 +391,87 @@ fn fatal_bad_pasv_address() {
         builder("fatal_pasv_address").set("pasv_address", "not-an-ip"),
         "pasv_address",
     );
+}
+
+/// Ended sessions are reaped: no child (zombie or not) of the listener stays behind.
+#[test]
+fn sessions_are_reaped() {
+    let server = builder("reaped").start();
+    for _ in 0..5 {
+        let mut c = server.login();
+        let _ = c.nlst("");
+        c.cmd("QUIT").assert_is("221 Goodbye.");
+        c.assert_closed();
+    }
+    // A client that vanishes without QUIT, too.
+    drop(server.login());
+    let pid = server.pid();
+    let mut left = Vec::new();
+    let clean = wait_until(Duration::from_secs(10), || {
+        left = descendants(pid);
+        left.is_empty()
+    });
+    assert!(
+        clean,
+        "processes left behind 10 s after the sessions ended: {left:#?}"
+    );
+}
+
+/// A burst of connections is accepted at once (the backlog is SOMAXCONN, not vsftpd's 32:
+/// an overflowing backlog costs a 1 s SYN retry).
+#[test]
+fn burst_of_connections() {
+    const N: usize = 150;
+    let server = builder("burst")
+        .set("max_clients", 0)
+        .set("max_per_ip", 0)
+        .start();
+    let addr = server.addr();
+    let handles: Vec<_> = (0..N)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let t = std::time::Instant::now();
+                let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5));
+                (t.elapsed(), s)
+            })
+        })
+        .collect();
+    let mut streams = Vec::new();
+    for h in handles {
+        let (took, s) = h.join().unwrap();
+        let s = s.expect("connect");
+        assert!(
+            took < Duration::from_millis(900),
+            "a connect took {took:?}: the listen backlog overflowed"
+        );
+        streams.push(s);
+    }
+    // Every one of them gets its greeting.
+    for s in streams {
+        let (_, g) = FtpClient::from_stream(s).expect("greeting");
+        g.assert_is(&default_banner());
+    }
+}
+
+/// In inetd mode a config error also reaches the client as `500 OOPS: …`.
+#[test]
+fn inetd_mode_config_error_reaches_client() {
+    let mut s = builder("inetd_bad_config")
+        .set("listen", "NO")
+        .unset("listen_address")
+        .unset("listen_port")
+        .config_text("no_such_option=YES\n")
+        .spawn_inetd();
+    let g = s.greeting().clone();
+    assert!(
+        g.line().starts_with("500 OOPS: ") && g.line().contains("no_such_option"),
+        "{g:?}"
+    );
+    s.client().assert_closed();
+    let status = s
+        .guard
+        .wait_exit(Duration::from_secs(10))
+        .expect("the inetd process did not exit");
+    assert_eq!(status.code(), Some(1), "exit status {status}");
+    assert!(s.stderr().contains("no_such_option"), "{}", s.stderr());
 }

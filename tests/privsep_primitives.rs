@@ -187,7 +187,7 @@ fn channel_extra_fds_are_a_violation_and_get_closed() {
     let (e2, w2) = watched_fd();
     fdpass::send_msg(
         raw.as_fd(),
-        &[PROTOCOL_VERSION, 2],
+        &[PROTOCOL_VERSION, 0x42],
         &[e1.as_fd(), e2.as_fd()],
     )
     .unwrap();
@@ -212,7 +212,7 @@ fn channel_extra_fds_are_a_violation_and_get_closed() {
     let (raw, helper) = fdpass::seqpacket_pair().unwrap();
     let helper = Channel::from_fd(helper);
     let (e, w) = watched_fd();
-    fdpass::send_msg(raw.as_fd(), &[PROTOCOL_VERSION, 1], &[e.as_fd()]).unwrap();
+    fdpass::send_msg(raw.as_fd(), &[PROTOCOL_VERSION, 0x31], &[e.as_fd()]).unwrap();
     drop(e);
     let err = helper.recv::<PostLoginRequest>().unwrap_err();
     assert!(err.is_violation(), "{err}");
@@ -231,13 +231,13 @@ fn channel_hostile_datagrams_are_violations() {
         (vec![PROTOCOL_VERSION, 99], |e| {
             matches!(e, ChannelError::Decode(DecodeError::UnknownTag(99)))
         }),
-        (vec![PROTOCOL_VERSION, 1, 0, 200], |e| {
+        (vec![PROTOCOL_VERSION, 0x11, 0, 200], |e| {
             matches!(e, ChannelError::Decode(DecodeError::FieldTooLong))
         }),
-        (vec![PROTOCOL_VERSION, 1, 0, 3, b'a'], |e| {
+        (vec![PROTOCOL_VERSION, 0x11, 0, 3, b'a'], |e| {
             matches!(e, ChannelError::Decode(DecodeError::Truncated))
         }),
-        (vec![PROTOCOL_VERSION, 1, 0, 0, 0, 0, 9], |e| {
+        (vec![PROTOCOL_VERSION, 0x11, 0, 0, 0, 0, 9], |e| {
             matches!(e, ChannelError::Decode(DecodeError::TrailingBytes))
         }),
         (vec![PROTOCOL_VERSION; MAX_MESSAGE + 1], |e| {

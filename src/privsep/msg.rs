@@ -12,6 +12,10 @@
 //!
 //! ```text
 //! [version u8 = PROTOCOL_VERSION][tag u8][fields...]
+//!
+//! Tags are unique across directions and phases (0x1N pre-login requests, 0x2N their replies,
+//! 0x3N post-login requests, 0x4N their replies), so a message sent in the wrong phase can never
+//! decode as a valid message of the current one.
 //! ```
 //!
 //! Fields, all big-endian:
@@ -33,33 +37,33 @@
 //!
 //! Phase 1, before login. The protocol process (nopriv_user, chrooted to secure_chroot_dir)
 //! parses USER/PASS and asks the helper once per PASS:
-//! - [`PreLoginRequest::Login`] (tag 1, no fd): the user name and password exactly as the
+//! - [`PreLoginRequest::Login`] (tag 0x11, no fd): the user name and password exactly as the
 //!   client sent them, each within the vsftpd limits ([`limits::MAX_USERNAME`],
 //!   [`limits::MAX_PASSWORD`]; longer ones cannot be built, so the protocol process answers
 //!   530 itself). The helper re-checks the name's shape, decides anonymous/real/guest itself
 //!   from the name and the config (there is no "anonymous" hint to trust), authenticates, and
 //!   applies the failed-login delay.
-//! - [`PreLoginReply::LoginFailed`] (tag 2, no fd) or [`PreLoginReply::LoginOk`] (tag 1, no
+//! - [`PreLoginReply::LoginFailed`] (tag 0x22, no fd) or [`PreLoginReply::LoginOk`] (tag 0x21, no
 //!   fd). After LoginOk the pre-login process exits, and the helper starts the post-login
 //!   process with the identity and root it chose; nothing of the pre-login process survives.
 //!
 //! Phase 2, after login. The post-login process (the user's uid, chrooted, seccomp-confined:
 //! socket(2) fails with EACCES) asks for the sockets it may not create:
-//! - [`PostLoginRequest::PasvListen`] (tag 1, no fd): the helper makes a listening socket on the
+//! - [`PostLoginRequest::PasvListen`] (tag 0x31, no fd): the helper makes a listening socket on the
 //!   control connection's local address (replacing any previous one it holds), keeps it, and
 //!   answers [`PostLoginReply::PasvListening`] with its port, or `Failed(BindFailed)`.
-//! - [`PostLoginRequest::PasvAccept`] (tag 2, no fd): the helper accepts one connection on the
+//! - [`PostLoginRequest::PasvAccept`] (tag 0x32, no fd): the helper accepts one connection on the
 //!   socket it holds (with the data connection timeout), checks that it comes from the control
 //!   connection's peer (unless pasv_promiscuous), closes the listener, and answers
 //!   [`PostLoginReply::DataSocket`] with the connected socket, or `Failed(AcceptTimeout |
 //!   BadPeerAddress | NotAllowed)` (NotAllowed: no listener was asked for first).
-//! - [`PostLoginRequest::PortConnect`] (tag 3, no fd): the helper checks the address (the
+//! - [`PostLoginRequest::PortConnect`] (tag 0x33, no fd): the helper checks the address (the
 //!   control peer's IP and a port >= 1024 unless port_promiscuous; its own checks, whatever
 //!   the protocol process already did), drops any PASV listener, connects (from port 20 with
 //!   connect_from_port_20) and answers `DataSocket` or `Failed(BadPeerAddress | ConnectFailed
 //!   | NotAllowed)`.
-//! - [`PostLoginReply::PasvListening`] (tag 1, no fd), [`PostLoginReply::DataSocket`] (tag 2,
-//!   exactly one fd: the connected data socket), [`PostLoginReply::Failed`] (tag 3, no fd,
+//! - [`PostLoginReply::PasvListening`] (tag 0x41, no fd), [`PostLoginReply::DataSocket`] (tag 0x42,
+//!   exactly one fd: the connected data socket), [`PostLoginReply::Failed`] (tag 0x43, no fd,
 //!   one reason byte). The protocol process maps a failure to its FTP reply (425 …).
 //!
 //! Tags are never reused: a retired message keeps its number, a new one takes the next.
@@ -472,7 +476,7 @@ impl Encode for PreLoginRequest {
     fn encode(&self) -> Vec<u8> {
         match self {
             PreLoginRequest::Login { user, password } => {
-                let mut w = Writer::new(1);
+                let mut w = Writer::new(0x11);
                 w.bytes(user.as_bytes());
                 w.bytes(password.expose());
                 w.finish()
@@ -491,7 +495,7 @@ impl Decode for PreLoginRequest {
     fn decode(bytes: &[u8], fds: usize) -> Result<Self, DecodeError> {
         let (tag, mut r) = Reader::open(bytes)?;
         let msg = match tag {
-            1 => {
+            0x11 => {
                 let user = Username(r.bytes(Username::MAX)?);
                 let password = Secret(r.bytes(Secret::MAX)?);
                 PreLoginRequest::Login { user, password }
@@ -507,8 +511,8 @@ impl Decode for PreLoginRequest {
 impl Encode for PreLoginReply {
     fn encode(&self) -> Vec<u8> {
         let tag = match self {
-            PreLoginReply::LoginOk => 1,
-            PreLoginReply::LoginFailed => 2,
+            PreLoginReply::LoginOk => 0x21,
+            PreLoginReply::LoginFailed => 0x22,
         };
         Writer::new(tag).finish()
     }
@@ -524,8 +528,8 @@ impl Decode for PreLoginReply {
     fn decode(bytes: &[u8], fds: usize) -> Result<Self, DecodeError> {
         let (tag, r) = Reader::open(bytes)?;
         let msg = match tag {
-            1 => PreLoginReply::LoginOk,
-            2 => PreLoginReply::LoginFailed,
+            0x21 => PreLoginReply::LoginOk,
+            0x22 => PreLoginReply::LoginFailed,
             t => return Err(DecodeError::UnknownTag(t)),
         };
         expect_fds(0, fds)?;
@@ -537,10 +541,10 @@ impl Decode for PreLoginReply {
 impl Encode for PostLoginRequest {
     fn encode(&self) -> Vec<u8> {
         match self {
-            PostLoginRequest::PasvListen => Writer::new(1).finish(),
-            PostLoginRequest::PasvAccept => Writer::new(2).finish(),
+            PostLoginRequest::PasvListen => Writer::new(0x31).finish(),
+            PostLoginRequest::PasvAccept => Writer::new(0x32).finish(),
             PostLoginRequest::PortConnect { addr } => {
-                let mut w = Writer::new(3);
+                let mut w = Writer::new(0x33);
                 w.addr(addr);
                 w.finish()
             }
@@ -558,9 +562,9 @@ impl Decode for PostLoginRequest {
     fn decode(bytes: &[u8], fds: usize) -> Result<Self, DecodeError> {
         let (tag, mut r) = Reader::open(bytes)?;
         let msg = match tag {
-            1 => PostLoginRequest::PasvListen,
-            2 => PostLoginRequest::PasvAccept,
-            3 => PostLoginRequest::PortConnect { addr: r.addr()? },
+            0x31 => PostLoginRequest::PasvListen,
+            0x32 => PostLoginRequest::PasvAccept,
+            0x33 => PostLoginRequest::PortConnect { addr: r.addr()? },
             t => return Err(DecodeError::UnknownTag(t)),
         };
         expect_fds(0, fds)?;
@@ -573,13 +577,13 @@ impl Encode for PostLoginReply {
     fn encode(&self) -> Vec<u8> {
         match self {
             PostLoginReply::PasvListening { port } => {
-                let mut w = Writer::new(1);
+                let mut w = Writer::new(0x41);
                 w.u16(*port);
                 w.finish()
             }
-            PostLoginReply::DataSocket => Writer::new(2).finish(),
+            PostLoginReply::DataSocket => Writer::new(0x42).finish(),
             PostLoginReply::Failed(why) => {
-                let mut w = Writer::new(3);
+                let mut w = Writer::new(0x43);
                 w.u8(why.to_byte());
                 w.finish()
             }
@@ -600,9 +604,9 @@ impl Decode for PostLoginReply {
     fn decode(bytes: &[u8], fds: usize) -> Result<Self, DecodeError> {
         let (tag, mut r) = Reader::open(bytes)?;
         let msg = match tag {
-            1 => PostLoginReply::PasvListening { port: r.u16()? },
-            2 => PostLoginReply::DataSocket,
-            3 => PostLoginReply::Failed(Failure::from_byte(r.u8()?)?),
+            0x41 => PostLoginReply::PasvListening { port: r.u16()? },
+            0x42 => PostLoginReply::DataSocket,
+            0x43 => PostLoginReply::Failed(Failure::from_byte(r.u8()?)?),
             t => return Err(DecodeError::UnknownTag(t)),
         };
         expect_fds(msg.fd_count(), fds)?;
@@ -779,30 +783,30 @@ mod tests {
     fn wire_bytes_are_as_documented() {
         assert_eq!(
             login(b"ab", b"c").encode(),
-            [1, 1, 0, 2, b'a', b'b', 0, 1, b'c']
+            [1, 0x11, 0, 2, b'a', b'b', 0, 1, b'c']
         );
-        assert_eq!(PreLoginReply::LoginOk.encode(), [1, 1]);
-        assert_eq!(PreLoginReply::LoginFailed.encode(), [1, 2]);
-        assert_eq!(PostLoginRequest::PasvListen.encode(), [1, 1]);
-        assert_eq!(PostLoginRequest::PasvAccept.encode(), [1, 2]);
+        assert_eq!(PreLoginReply::LoginOk.encode(), [1, 0x21]);
+        assert_eq!(PreLoginReply::LoginFailed.encode(), [1, 0x22]);
+        assert_eq!(PostLoginRequest::PasvListen.encode(), [1, 0x31]);
+        assert_eq!(PostLoginRequest::PasvAccept.encode(), [1, 0x32]);
         let addr: SocketAddr = "10.1.2.3:258".parse().unwrap();
         assert_eq!(
             PostLoginRequest::PortConnect { addr }.encode(),
-            [1, 3, 4, 10, 1, 2, 3, 1, 2]
+            [1, 0x33, 4, 10, 1, 2, 3, 1, 2]
         );
         let v6 = SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::LOCALHOST, 21, 5, 9));
-        let mut want = vec![1, 3, 6];
+        let mut want = vec![1, 0x33, 6];
         want.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
         want.extend_from_slice(&[0, 21, 0, 0, 0, 5, 0, 0, 0, 9]);
         assert_eq!(PostLoginRequest::PortConnect { addr: v6 }.encode(), want);
         assert_eq!(
             PostLoginReply::PasvListening { port: 0x1234 }.encode(),
-            [1, 1, 0x12, 0x34]
+            [1, 0x41, 0x12, 0x34]
         );
-        assert_eq!(PostLoginReply::DataSocket.encode(), [1, 2]);
+        assert_eq!(PostLoginReply::DataSocket.encode(), [1, 0x42]);
         assert_eq!(
             PostLoginReply::Failed(Failure::NotAllowed).encode(),
-            [1, 3, 5]
+            [1, 0x43, 5]
         );
     }
 
@@ -814,28 +818,28 @@ mod tests {
         assert_eq!(PreLoginReply::decode(&[2, 1], 0), Err(BadVersion(2)));
         assert_eq!(PostLoginRequest::decode(&[0], 0), Err(BadVersion(0)));
         assert_eq!(PreLoginRequest::decode(&[1, 0], 0), Err(UnknownTag(0)));
-        assert_eq!(PreLoginRequest::decode(&[1, 2], 0), Err(UnknownTag(2)));
-        assert_eq!(PreLoginReply::decode(&[1, 3], 0), Err(UnknownTag(3)));
-        assert_eq!(PostLoginRequest::decode(&[1, 4], 0), Err(UnknownTag(4)));
+        assert_eq!(PreLoginRequest::decode(&[1, 0x31], 0), Err(UnknownTag(0x31)));
+        assert_eq!(PreLoginReply::decode(&[1, 0x23], 0), Err(UnknownTag(0x23)));
+        assert_eq!(PostLoginRequest::decode(&[1, 0x11], 0), Err(UnknownTag(0x11)));
         assert_eq!(PostLoginReply::decode(&[1, 255], 0), Err(UnknownTag(255)));
         assert_eq!(PreLoginReply::decode(&[1], 0), Err(Truncated));
-        assert_eq!(PostLoginReply::decode(&[1, 1, 0], 0), Err(Truncated));
+        assert_eq!(PostLoginReply::decode(&[1, 0x41, 0], 0), Err(Truncated));
         // A length prefix beyond the data.
         assert_eq!(
-            PreLoginRequest::decode(&[1, 1, 0, 5, b'a'], 0),
+            PreLoginRequest::decode(&[1, 0x11, 0, 5, b'a'], 0),
             Err(Truncated)
         );
         assert_eq!(
-            PostLoginRequest::decode(&[1, 3, 4, 1, 2], 0),
+            PostLoginRequest::decode(&[1, 0x33, 4, 1, 2], 0),
             Err(Truncated)
         );
         assert_eq!(
-            PostLoginRequest::decode(&[1, 3, 6, 0, 0, 0], 0),
+            PostLoginRequest::decode(&[1, 0x33, 6, 0, 0, 0], 0),
             Err(Truncated)
         );
-        assert_eq!(PreLoginReply::decode(&[1, 1, 0], 0), Err(TrailingBytes));
-        assert_eq!(PostLoginRequest::decode(&[1, 1, 9], 0), Err(TrailingBytes));
-        assert_eq!(PostLoginReply::decode(&[1, 2, 0], 1), Err(TrailingBytes));
+        assert_eq!(PreLoginReply::decode(&[1, 0x21, 0], 0), Err(TrailingBytes));
+        assert_eq!(PostLoginRequest::decode(&[1, 0x31, 9], 0), Err(TrailingBytes));
+        assert_eq!(PostLoginReply::decode(&[1, 0x42, 0], 1), Err(TrailingBytes));
         // Too long, even when the prefix would be a valid message.
         let mut huge = vec![1, 1];
         huge.resize(MAX_MESSAGE + 1, 0);
@@ -852,10 +856,10 @@ mod tests {
             .unwrap()
             .to_be_bytes();
         assert_eq!(
-            PreLoginRequest::decode(&[1, 1, over[0], over[1]], 0),
+            PreLoginRequest::decode(&[1, 0x11, over[0], over[1]], 0),
             Err(FieldTooLong)
         );
-        let mut msg = vec![1, 1, 0, 1, b'u'];
+        let mut msg = vec![1, 0x11, 0, 1, b'u'];
         let over = u16::try_from(limits::MAX_PASSWORD + 1)
             .unwrap()
             .to_be_bytes();
@@ -863,14 +867,14 @@ mod tests {
         msg.resize(msg.len() + limits::MAX_PASSWORD + 1, b'p');
         assert_eq!(PreLoginRequest::decode(&msg, 0), Err(FieldTooLong));
         assert_eq!(
-            PreLoginRequest::decode(&[1, 1, 0xff, 0xff], 0),
+            PreLoginRequest::decode(&[1, 0x11, 0xff, 0xff], 0),
             Err(FieldTooLong)
         );
         // Values out of range.
-        assert_eq!(PostLoginReply::decode(&[1, 3, 0], 0), Err(BadValue));
-        assert_eq!(PostLoginReply::decode(&[1, 3, 6], 0), Err(BadValue));
+        assert_eq!(PostLoginReply::decode(&[1, 0x43, 0], 0), Err(BadValue));
+        assert_eq!(PostLoginReply::decode(&[1, 0x43, 6], 0), Err(BadValue));
         assert_eq!(
-            PostLoginRequest::decode(&[1, 3, 5, 1, 2, 3, 4, 0, 21], 0),
+            PostLoginRequest::decode(&[1, 0x33, 5, 1, 2, 3, 4, 0, 21], 0),
             Err(BadValue)
         );
         // Fds where none belong, and none where one must come.
@@ -882,21 +886,21 @@ mod tests {
             })
         );
         assert_eq!(
-            PostLoginReply::decode(&[1, 2], 0),
+            PostLoginReply::decode(&[1, 0x42], 0),
             Err(UnexpectedFds {
                 expected: 1,
                 got: 0
             })
         );
         assert_eq!(
-            PostLoginReply::decode(&[1, 1, 0, 21], 1),
+            PostLoginReply::decode(&[1, 0x41, 0, 21], 1),
             Err(UnexpectedFds {
                 expected: 0,
                 got: 1
             })
         );
         assert_eq!(
-            PostLoginRequest::decode(&[1, 1], 3),
+            PostLoginRequest::decode(&[1, 0x31], 3),
             Err(UnexpectedFds {
                 expected: 0,
                 got: 3
@@ -968,7 +972,7 @@ mod tests {
             if rng.below(2) == 0 && !buf.is_empty() {
                 buf[0] = PROTOCOL_VERSION;
                 if let Some(t) = buf.get_mut(1) {
-                    *t = (*t % 5) + 1;
+                    *t = 0x10 * (1 + (*t % 4)) + 1 + (*t / 4) % 3;
                 }
             }
             assert_eq!(fuzz_decode_all(&buf), Ok(()), "{buf:?}");

@@ -4,6 +4,8 @@
 //!   binary started on an ephemeral loopback port, readiness and the port read from the
 //!   NOTIFY_SOCKET datagrams, killed and reaped on Drop.
 //! - [`FtpClient`] / [`Reply`]: a small raw FTP client that returns the exact reply bytes.
+//! - [`procs`]: /proc, to see which processes a daemon runs, as whom, where.
+//! - [`listing`]: vsftpd's LIST line format, expected and parsed.
 //! - [`tools`]: the real clients (curl, wget, lftp, Python's ftplib) with timeouts, and
 //!   [`run_vsftpd`] for one-shot CLI runs.
 //!
@@ -12,6 +14,7 @@
 
 pub mod client;
 pub mod listing;
+pub mod procs;
 pub mod server;
 pub mod tools;
 
@@ -19,6 +22,8 @@ pub mod tools;
 pub use client::*;
 #[allow(unused_imports)]
 pub use listing::*;
+#[allow(unused_imports)]
+pub use procs::*;
 #[allow(unused_imports)]
 pub use server::*;
 #[allow(unused_imports)]

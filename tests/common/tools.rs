@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use super::server::TempDir;
+
 /// The binary under test.
 pub fn vsftpd_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_vsftpd"))
@@ -152,12 +154,11 @@ pub fn lftp_in(script: &str, cwd: Option<&Path>) -> Output {
         "set net:timeout 10; set net:max-retries 1; set net:reconnect-interval-base 1; \
          set net:persist-retries 0; set cmd:fail-exit yes; {script}"
     );
-    let home = std::env::temp_dir().join(format!("vsftpd-rs-lftp-home-{}", std::process::id()));
-    let _ = std::fs::create_dir_all(&home);
+    let home = TempDir::new("lftp-home");
     let mut cmd = Command::new("lftp");
     cmd.arg("-c")
         .arg(full)
-        .env("HOME", &home)
+        .env("HOME", home.path())
         .env_remove("LFTP_HOME")
         .stdin(Stdio::null());
     if let Some(d) = cwd {
