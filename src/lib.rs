@@ -4,6 +4,7 @@
 //! configuration and hands over to [`daemon`]. Everything that touches the kernel directly lives
 //! in [`sys`]; every other module forbids `unsafe`.
 
+pub mod auth;
 pub mod config;
 pub mod daemon;
 pub mod data;

@@ -153,6 +153,9 @@ fn states_of_the_plan() {
         "dirlist_enable",
         "download_enable",
         "force_dot_files",
+        "secure_chroot_dir",
+        "nopriv_user",
+        "seccomp_sandbox",
     ] {
         assert_eq!(state(name), State::Implemented, "{name}");
     }
@@ -160,11 +163,9 @@ fn states_of_the_plan() {
         .iter()
         .filter(|t| t.state == State::Implemented)
         .count();
-    assert_eq!(implemented, 24);
+    assert_eq!(implemented, 27);
     assert_eq!(state("local_enable"), State::PlannedAccepted("#7"));
-    assert_eq!(state("secure_chroot_dir"), State::PlannedAccepted("#3"));
     assert_eq!(state("ssl_tlsv1_3"), State::Planned("FTPS"));
-    assert_eq!(state("seccomp_sandbox"), State::Planned("#3"));
     assert!(matches!(state("isolate_network"), State::NoEffect(_)));
     assert!(matches!(state("rsa_cert_file"), State::NoEffect(_)));
     assert!(matches!(state("ptrace_sandbox"), State::Refused(_)));
@@ -217,7 +218,6 @@ fn debian12_config() {
             "connect_from_port_20",
             "local_enable",
             "pam_service_name",
-            "secure_chroot_dir",
             "use_localtime",
             "dirmessage_enable",
             "xferlog_enable",
@@ -235,7 +235,7 @@ fn debian12_config() {
         )
     );
     assert_eq!(
-        s.warnings[7],
+        s.warnings[6],
         format!(
             "{shown}:149: rsa_cert_file=/etc/ssl/certs/ssl-cert-snakeoil.pem: accepted, no \
              effect: accepted at any value until FTPS lands; the files are not opened"
@@ -675,7 +675,7 @@ fn no_access_at_all() {
     assert_eq!(
         e.to_string().replace(&file.shown(), "FILE"),
         "FILE:1: anonymous_enable=NO: with local_enable=NO (the default), both local and \
-         anonymous access are disabled"
+         anonymous access disabled!"
     );
     assert_eq!(
         e.oops_text(),

@@ -401,3 +401,14 @@ fn overlong_user_and_password() {
     let _ = hostile(&mut c, pass.as_bytes());
     healthy(&mut server);
 }
+
+/// vsftpd 3.0.4+ refuses HTTP verbs after login too, and ends the session.
+#[test]
+fn http_verbs_after_login_close() {
+    let mut server = builder("http_after_login").start();
+    let mut c = server.login();
+    c.cmd("GET / HTTP/1.1")
+        .assert_is("500 HTTP protocol commands not allowed.");
+    c.assert_closed();
+    healthy(&mut server);
+}

@@ -4,6 +4,7 @@
 mod common;
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::*;
@@ -483,4 +484,233 @@ fn anon_root_is_slash() {
     let real = server.tree_path().to_str().unwrap().to_string();
     c.cmd(&format!("CWD {real}"))
         .assert_is("550 Failed to change directory.");
+}
+
+#[test]
+fn list_dash_a_shows_dot_files() {
+    let server = builder("list_dash_a").start();
+    let mut c = server.login();
+    let names = |data: Vec<u8>| -> Vec<String> {
+        crlf_lines(&data)
+            .iter()
+            .filter_map(|l| parse_list_line(l).map(|e| e.name))
+            .collect()
+    };
+    let all = names(c.list("-a"));
+    assert!(all.contains(&".hidden".to_string()), "{all:?}");
+    assert!(all.contains(&"hello.txt".to_string()), "{all:?}");
+    let plain = names(c.list("-l"));
+    assert!(!plain.contains(&".hidden".to_string()), "{plain:?}");
+    assert!(plain.contains(&"hello.txt".to_string()), "{plain:?}");
+}
+
+/// Invariant 3 (pasv_promiscuous=NO): a data connection from another address than the
+/// control connection's peer is refused with vsftpd's `425 Security: Bad IP connecting.`.
+#[test]
+fn pasv_rejects_data_connection_from_another_ip() {
+    use std::io::BufRead;
+    let server = builder("pasv_bad_ip").start();
+    let mut c = server.login();
+    let addr = c.pasv();
+    // std cannot choose a source address; Python binds 127.0.0.2 and connects.
+    let script = format!(
+        "import socket, time\n\
+         s = socket.socket()\n\
+         s.bind(('127.0.0.2', 0))\n\
+         s.connect(('127.0.0.1', {}))\n\
+         print('connected', flush=True)\n\
+         time.sleep(10)\n",
+        addr.port()
+    );
+    let child = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut intruder = ProcessGuard::new(child, false);
+    let mut line = String::new();
+    std::io::BufReader::new(intruder.take_stdout().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "connected", "the foreign connection failed");
+    c.cmd("LIST").assert_is("425 Security: Bad IP connecting.");
+    drop(intruder);
+    // The session goes on with a proper data connection.
+    let names = String::from_utf8(c.nlst("")).unwrap();
+    assert!(names.contains("hello.txt"), "{names:?}");
+}
+
+/// vsftpd names the file in the 150 reply exactly as the client gave it.
+#[test]
+fn retr_150_names_the_argument() {
+    let server = builder("retr_150_arg").start();
+    let mut c = server.login();
+    let (start, _, _) = c.retr("pub/readme.txt");
+    start.assert_is("150 Opening BINARY mode data connection for pub/readme.txt (8 bytes).");
+    let (start, _, _) = c.retr("/hello.txt");
+    start.assert_is("150 Opening BINARY mode data connection for /hello.txt (11 bytes).");
+}
+
+#[test]
+fn user_and_pass_after_login() {
+    let server = builder("user_after_login").start();
+    let mut c = server.login();
+    c.cmd("USER ftp")
+        .assert_is("530 Can't change from guest user.");
+    c.cmd("USER root")
+        .assert_is("530 Can't change from guest user.");
+    c.cmd("PASS again").assert_is("230 Already logged in.");
+    c.cmd("PWD").assert_is("257 \"/\" is the current directory");
+}
+
+#[test]
+fn epsv_arguments() {
+    let server = builder("epsv_args").start();
+    let mut c = server.login();
+    let r = c.cmd("EPSV 1");
+    assert!(parse_epsv(&r).is_some(), "{r:?}");
+    c.cmd("EPSV 2").assert_is("522 Bad network protocol.");
+    c.cmd("EPSV 3").assert_is("522 Bad network protocol.");
+    c.cmd("EPSV ALL").assert_is("200 EPSV ALL ok.");
+    // After EPSV ALL, PASV is refused and EPSV still works.
+    c.cmd("PASV").assert_is("550 Permission denied.");
+    let r = c.cmd("EPSV");
+    assert!(parse_epsv(&r).is_some(), "{r:?}");
+}
+
+#[test]
+fn pasv_enable_no() {
+    let server = builder("pasv_enable_no").set("pasv_enable", "NO").start();
+    let mut c = server.login();
+    c.cmd("PASV").assert_is("550 Permission denied.");
+    c.cmd("EPSV").assert_is("550 Permission denied.");
+    c.cmd("LIST").assert_is("425 Use PORT or PASV first.");
+}
+
+#[test]
+fn download_enable_no() {
+    let server = builder("download_enable_no")
+        .set("download_enable", "NO")
+        .start();
+    let mut c = server.login();
+    let t = c.transfer("RETR hello.txt");
+    t.start.assert_is("550 Permission denied.");
+    // Listing still works.
+    let names = String::from_utf8(c.nlst("")).unwrap();
+    assert!(names.contains("hello.txt"));
+}
+
+#[test]
+fn dirlist_enable_no() {
+    let server = builder("dirlist_enable_no")
+        .set("dirlist_enable", "NO")
+        .start();
+    let mut c = server.login();
+    c.transfer("LIST").start.assert_is("550 Permission denied.");
+    c.transfer("NLST").start.assert_is("550 Permission denied.");
+    // Downloads still work.
+    let (_, data, _) = c.retr("hello.txt");
+    assert_eq!(data, b"hello world");
+}
+
+#[test]
+fn force_dot_files() {
+    let server = builder("force_dot_files")
+        .set("force_dot_files", "YES")
+        .start();
+    let mut c = server.login();
+    let lines = crlf_lines(&c.list(""));
+    assert!(lines.iter().any(|l| l.ends_with(" .hidden")), "{lines:?}");
+    let names = crlf_lines(&c.nlst(""));
+    assert!(names.iter().any(|n| n == ".hidden"), "{names:?}");
+}
+
+#[test]
+fn use_sendfile_no_transfers_the_same_bytes() {
+    const SIZE: usize = 3 * 1024 * 1024 + 5;
+    let server = builder("use_sendfile_no")
+        .set("use_sendfile", "NO")
+        .pattern_file("big.bin", SIZE)
+        .start();
+    let mut c = server.login();
+    let (start, data, end) = c.retr("big.bin");
+    start.assert_is("150 Opening BINARY mode data connection for big.bin (3145733 bytes).");
+    end.assert_is("226 Transfer complete.");
+    assert!(data == pattern_bytes(SIZE), "content differs");
+}
+
+#[test]
+fn pasv_address_in_227() {
+    let server = builder("pasv_address")
+        .set("pasv_address", "10.1.2.3")
+        .start();
+    let mut c = server.login();
+    let r = c.cmd("PASV");
+    assert!(
+        r.raw_str()
+            .starts_with("227 Entering Passive Mode (10,1,2,3,"),
+        "{r:?}"
+    );
+    // EPSV has no address to rewrite.
+    let r = c.cmd("EPSV");
+    assert!(parse_epsv(&r).is_some(), "{r:?}");
+    c.cmd("NOOP").assert_is("200 NOOP ok.");
+}
+
+#[test]
+fn pasv_addr_resolve() {
+    let server = builder("pasv_addr_resolve")
+        .set("pasv_address", "localhost")
+        .set("pasv_addr_resolve", "YES")
+        .start();
+    let mut c = server.login();
+    let r = c.cmd("PASV");
+    assert!(
+        r.raw_str()
+            .starts_with("227 Entering Passive Mode (127,0,0,1,"),
+        "{r:?}"
+    );
+}
+
+/// A one-port range: every PASV gets that port, again and again (the passive socket must be
+/// reusable while the last data connection is in TIME_WAIT).
+#[test]
+fn pasv_port_range_is_honoured() {
+    // Not a fixed port: one the kernel just handed out, released for the daemon.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = builder("pasv_range")
+        .set("pasv_min_port", port)
+        .set("pasv_max_port", port)
+        .start();
+    let mut c = server.login();
+    for _ in 0..3 {
+        let r = c.cmd("PASV");
+        assert_eq!(parse_pasv(&r).map(|a| a.port()), Some(port), "{r:?}");
+        let names = String::from_utf8(c.nlst("")).unwrap();
+        assert!(names.contains("hello.txt"));
+    }
+    let r = c.cmd("EPSV");
+    assert_eq!(parse_epsv(&r), Some(port), "{r:?}");
+}
+
+/// anon_world_readable_only=YES (vsftpd's default): anonymous sessions get only files that
+/// are readable by "other", even when the process could read them.
+#[test]
+#[ignore = "anon_world_readable_only is planned in #4 (accepted at its default, not enforced yet)"]
+fn anon_world_readable_only_default() {
+    let b = builder("world_readable_only").file("private.txt", "not for anonymous");
+    let p = b.tree_path().join("private.txt");
+    fs::set_permissions(&p, PermissionsExt::from_mode(0o600)).unwrap();
+    let server = b.start();
+    let mut c = server.login();
+    c.cmd("TYPE I").assert_is("200 Switching to Binary mode.");
+    let t = c.transfer("RETR private.txt");
+    assert!(t.data.is_empty(), "served a 0600 file to anonymous");
+    t.start.assert_is("550 Failed to open file.");
 }

@@ -309,9 +309,9 @@ tunables! {
     allow_writeable_chroot: Bool = "NO"; Upstream; Planned("#7");
         "Allow a jail whose root the user can write to (refused otherwise, as vsftpd does).";
     secure_chroot_dir: Str = "/usr/share/empty" @ value::absolute_path; Upstream;
-        PlannedAccepted("#3");
+        Implemented;
         "Empty directory, not writable by the FTP user, that unprivileged session processes are jailed in.";
-    nopriv_user: Str = "nobody" @ value::user_name; Upstream; PlannedAccepted("#3");
+    nopriv_user: Str = "nobody" @ value::user_name; Upstream; Implemented;
         "Unprivileged account that runs the pre-login protocol process.";
 
     // ---- Guest and virtual users -----------------------------------------------------------
@@ -467,7 +467,7 @@ tunables! {
         "Elliptic curve parameters for FTPS.";
 
     // ---- Sandbox ---------------------------------------------------------------------------
-    seccomp_sandbox: Bool = "YES" / "NO"; Upstream; Planned("#3");
+    seccomp_sandbox: Bool = "YES" / "NO"; Upstream; Implemented;
         "Confine session processes with a seccomp system call filter (Red Hat's build turns it off).";
     isolate: Bool = "YES"; Upstream;
         NoEffect("the same guarantee comes from seccomp: the protocol process cannot create sockets");

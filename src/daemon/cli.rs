@@ -91,8 +91,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Invocation, cl
         ordered.extend(idx.zip(vals).map(|(i, v)| (i, Source::File(v.clone()))));
     }
     ordered.sort_by_key(|(i, _)| *i);
-    let quick_start = if m.contains_id("quick_start") && m.value_source("quick_start").is_some()
-    {
+    let quick_start = if m.contains_id("quick_start") && m.value_source("quick_start").is_some() {
         Some(m.get_one::<PathBuf>("quick_start").cloned())
     } else {
         None

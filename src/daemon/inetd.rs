@@ -23,5 +23,5 @@ pub fn run(settings: &Settings) -> i32 {
         return 1;
     }
     super::notify::forget();
-    crate::session::run(settings, stream)
+    super::serve_connection(settings, stream)
 }

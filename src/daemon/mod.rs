@@ -17,6 +17,9 @@ use cli::{Invocation, Source};
 /// Where --quick-start listens; a high port so it runs without privilege.
 pub const QUICK_START_PORT: u16 = 2121;
 const QUICK_START_WHY: &str = "--quick-start";
+/// The empty jail of pre-login processes in --quick-start as root; root-owned /run, so no other
+/// user can have prepared it.
+const QUICK_START_EMPTY_DIR: &str = "/run/vsftpd-rs/empty";
 
 /// Writes one line to stderr, ignoring a closed stderr (the std print macros would panic).
 pub fn say(msg: &str) {
@@ -73,6 +76,10 @@ pub fn main() -> i32 {
             Err(_) => 1,
         };
     }
+    if let Err(msg) = startup_checks(&settings) {
+        say(&msg);
+        return 1;
+    }
     if let Err(e) = crate::sys::signal::ignore_sigpipe() {
         say(&format!("cannot ignore SIGPIPE: {e}"));
         return 1;
@@ -85,13 +92,47 @@ pub fn main() -> i32 {
     }
 }
 
+/// Checks that need the running system, not just the file: privilege and the kernel's
+/// seccomp support for the two-process model.
+fn startup_checks(settings: &Settings) -> Result<(), String> {
+    let c = &settings.config;
+    if c.run_as_launching_user {
+        return Ok(());
+    }
+    if crate::sys::process::geteuid() != 0 {
+        return Err(
+            "vsftpd: must be started as root (see run_as_launching_user option)".to_string(),
+        );
+    }
+    if c.seccomp_sandbox {
+        crate::sys::seccomp::kernel_supports_seccomp().map_err(|e| {
+            format!("seccomp_sandbox=YES, but this kernel cannot confine sessions: {e}; set seccomp_sandbox=NO to run without the sandbox")
+        })?;
+    } else {
+        say("warning: seccomp_sandbox=NO: session processes may create network sockets (the network restriction is off)");
+    }
+    Ok(())
+}
+
+/// Serves one connection in the model the settings ask for; returns the exit code.
+pub fn serve_connection(settings: &Settings, stream: std::net::TcpStream) -> i32 {
+    if settings.config.run_as_launching_user {
+        crate::session::run(settings, stream)
+    } else {
+        crate::privsep::model::run(settings, stream)
+    }
+}
+
 /// The config error goes to stderr; in inetd mode the client also gets vsftpd's `500 OOPS:`.
 fn report_config_error(e: &ConfigError) {
     say(&e.to_string());
     let stdin = crate::sys::net::stdin_fd();
     if crate::sys::net::is_socket(stdin) {
         if let Ok(mut s) = crate::sys::net::stdin_stream() {
-            let _ = s.write_all(&crate::proto::reply::line(500, format!("OOPS: {}", e.oops_text()).as_bytes()));
+            let _ = s.write_all(&crate::proto::reply::line(
+                500,
+                format!("OOPS: {}", e.oops_text()).as_bytes(),
+            ));
         }
     }
 }
@@ -170,9 +211,26 @@ fn apply_quick_start(loader: &mut Loader, dir: Option<&Path>) -> Result<(), Load
     set("local_enable", "NO")?;
     set("anon_root", &root)?;
     if crate::sys::process::geteuid() == 0 {
+        // The full two-process model: sessions run as nobody, jailed.
         set("ftp_username", "nobody")?;
+        set("nopriv_user", "nobody")?;
+        set("secure_chroot_dir", QUICK_START_EMPTY_DIR)?;
+        make_empty_dir(Path::new(QUICK_START_EMPTY_DIR))
+            .map_err(|e| LoadError::QuickStart(format!("{QUICK_START_EMPTY_DIR}: {e}")))?;
     } else {
         set("run_as_launching_user", "YES")?;
+    }
+    Ok(())
+}
+
+/// An empty directory owned by root and writable by nobody else.
+fn make_empty_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    std::fs::create_dir_all(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
+    let md = std::fs::symlink_metadata(dir)?;
+    if !md.is_dir() || md.uid() != 0 {
+        return Err(std::io::Error::other("not a root-owned directory"));
     }
     Ok(())
 }

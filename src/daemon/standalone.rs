@@ -18,7 +18,12 @@ use crate::sys::net::{self, ListenSpec, PollFd};
 use crate::sys::process::{self, Fork};
 use crate::sys::signal::{self, SignalPipe};
 
-const SIGNALS: [i32; 4] = [signal::SIGCHLD, signal::SIGHUP, signal::SIGTERM, signal::SIGINT];
+const SIGNALS: [i32; 4] = [
+    signal::SIGCHLD,
+    signal::SIGHUP,
+    signal::SIGTERM,
+    signal::SIGINT,
+];
 
 /// Builds the list of sockets the settings ask for.
 fn listen_specs(settings: &Settings) -> Result<Vec<ListenSpec>, String> {
@@ -255,7 +260,9 @@ fn reload(inv: &Invocation, settings: &mut Settings) {
             }
             *settings = new;
         }
-        Err(e) => say(&format!("reload failed, keeping the old configuration: {e}")),
+        Err(e) => say(&format!(
+            "reload failed, keeping the old configuration: {e}"
+        )),
     }
     notify::ready();
 }
@@ -292,7 +299,7 @@ fn accept_all(
                 let fds: Vec<_> = all.iter().map(|l| l.as_fd()).collect();
                 process::close_inherited(&fds);
                 child_detach(sigpipe);
-                let code = crate::session::run(settings, stream);
+                let code = super::serve_connection(settings, stream);
                 process::exit_now(code);
             }
             Err(e) => {

@@ -63,6 +63,8 @@ pub enum AcceptError {
     Timeout,
     /// A connection from an address other than the control peer's (dropped at once).
     BadIp,
+    /// No PASV/EPSV came first.
+    NotListening,
     Io(io::Error),
 }
 
@@ -113,5 +115,89 @@ pub fn accept(
             ms,
         )
         .map_err(AcceptError::Io)?;
+    }
+}
+
+/// Where a session's passive data connections come from: its own sockets (one-process model)
+/// or the privileged helper (two-process model, where the confined process may not call
+/// socket(2)).
+pub trait PassiveSource {
+    /// Opens a new passive listener (dropping any previous one); returns its port.
+    fn listen(&mut self) -> io::Result<u16>;
+    /// Is a passive listener waiting for the next transfer?
+    fn is_listening(&self) -> bool;
+    /// Takes the client's connection on the pending listener.
+    fn accept(&mut self) -> Result<TcpStream, AcceptError>;
+}
+
+/// The settings a passive listener obeys.
+#[derive(Clone, Copy, Debug)]
+pub struct PassivePolicy {
+    pub local_ip: IpAddr,
+    pub control_peer: IpAddr,
+    pub min_port: u16,
+    pub max_port: u16,
+    pub promiscuous: bool,
+    pub accept_timeout: Duration,
+}
+
+impl PassivePolicy {
+    pub fn from_config(
+        c: &crate::config::Config,
+        local_ip: IpAddr,
+        control_peer: IpAddr,
+    ) -> PassivePolicy {
+        let (min_port, max_port) = port_range(c.pasv_min_port, c.pasv_max_port);
+        PassivePolicy {
+            local_ip,
+            control_peer,
+            min_port,
+            max_port,
+            promiscuous: c.pasv_promiscuous,
+            accept_timeout: Duration::from_secs(u64::from(c.accept_timeout.max(1))),
+        }
+    }
+}
+
+/// Passive connections made by the session process itself.
+pub struct LocalPassive {
+    policy: PassivePolicy,
+    listener: Option<TcpListener>,
+}
+
+impl LocalPassive {
+    pub fn new(policy: PassivePolicy) -> LocalPassive {
+        LocalPassive {
+            policy,
+            listener: None,
+        }
+    }
+}
+
+impl PassiveSource for LocalPassive {
+    fn listen(&mut self) -> io::Result<u16> {
+        self.listener = None;
+        let l = listen(
+            self.policy.local_ip,
+            self.policy.min_port,
+            self.policy.max_port,
+        )?;
+        let port = l.local_addr()?.port();
+        self.listener = Some(l);
+        Ok(port)
+    }
+
+    fn is_listening(&self) -> bool {
+        self.listener.is_some()
+    }
+
+    fn accept(&mut self) -> Result<TcpStream, AcceptError> {
+        let l = self.listener.take().ok_or(AcceptError::NotListening)?;
+        accept(
+            &l,
+            self.policy.control_peer,
+            self.policy.promiscuous,
+            self.policy.accept_timeout,
+        )
     }
 }

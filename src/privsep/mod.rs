@@ -1,5 +1,8 @@
-//! Privilege separation: the session helper and the protocol process (issue #3).
+//! Privilege separation: the session helper and the protocol process (DESIGN.md "Processes").
 #![forbid(unsafe_code)]
 
 pub mod channel;
+pub mod client;
+pub mod helper;
+pub mod model;
 pub mod msg;

@@ -818,9 +818,15 @@ mod tests {
         assert_eq!(PreLoginReply::decode(&[2, 1], 0), Err(BadVersion(2)));
         assert_eq!(PostLoginRequest::decode(&[0], 0), Err(BadVersion(0)));
         assert_eq!(PreLoginRequest::decode(&[1, 0], 0), Err(UnknownTag(0)));
-        assert_eq!(PreLoginRequest::decode(&[1, 0x31], 0), Err(UnknownTag(0x31)));
+        assert_eq!(
+            PreLoginRequest::decode(&[1, 0x31], 0),
+            Err(UnknownTag(0x31))
+        );
         assert_eq!(PreLoginReply::decode(&[1, 0x23], 0), Err(UnknownTag(0x23)));
-        assert_eq!(PostLoginRequest::decode(&[1, 0x11], 0), Err(UnknownTag(0x11)));
+        assert_eq!(
+            PostLoginRequest::decode(&[1, 0x11], 0),
+            Err(UnknownTag(0x11))
+        );
         assert_eq!(PostLoginReply::decode(&[1, 255], 0), Err(UnknownTag(255)));
         assert_eq!(PreLoginReply::decode(&[1], 0), Err(Truncated));
         assert_eq!(PostLoginReply::decode(&[1, 0x41, 0], 0), Err(Truncated));
@@ -838,7 +844,10 @@ mod tests {
             Err(Truncated)
         );
         assert_eq!(PreLoginReply::decode(&[1, 0x21, 0], 0), Err(TrailingBytes));
-        assert_eq!(PostLoginRequest::decode(&[1, 0x31, 9], 0), Err(TrailingBytes));
+        assert_eq!(
+            PostLoginRequest::decode(&[1, 0x31, 9], 0),
+            Err(TrailingBytes)
+        );
         assert_eq!(PostLoginReply::decode(&[1, 0x42, 0], 1), Err(TrailingBytes));
         // Too long, even when the prefix would be a valid message.
         let mut huge = vec![1, 1];

@@ -20,6 +20,7 @@ pub enum Ended {
 pub struct Control {
     stream: TcpStream,
     reader: LineReader,
+    exact: bool,
     pub peer: SocketAddr,
     pub local: SocketAddr,
 }
@@ -32,6 +33,7 @@ impl Control {
         Ok(Control {
             stream,
             reader: LineReader::new(),
+            exact: false,
             peer,
             local,
         })
@@ -58,9 +60,20 @@ impl Control {
         self.send(&reply::line(code, text))
     }
 
+    /// Reads no byte beyond the current line (peek, then consume through the LF), so that a
+    /// process that hands the connection on leaves the client's next commands unread.
+    pub fn set_exact_reads(&mut self, exact: bool) {
+        self.exact = exact;
+    }
+
     /// Reads the next command line.
     pub fn read_line(&mut self) -> Result<Vec<u8>, Ended> {
-        match self.reader.read_line(&mut self.stream) {
+        let result = if self.exact {
+            self.reader.read_line(&mut ExactLines(&self.stream))
+        } else {
+            self.reader.read_line(&mut self.stream)
+        };
+        match result {
             Ok(line) => Ok(line),
             Err(LineError::TooLong) => {
                 let _ = self.reply(reply::LINE_TOO_LONG);
@@ -82,5 +95,21 @@ impl Control {
     /// Closes politely: flush what we wrote, then shut down both directions.
     pub fn shutdown(&self) {
         let _ = self.stream.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+/// A reader that never returns bytes past the first LF it sees.
+struct ExactLines<'a>(&'a TcpStream);
+
+impl std::io::Read for ExactLines<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.peek(buf)?;
+        let Some(peeked) = buf.get(..n) else {
+            return Ok(0);
+        };
+        let take = peeked.iter().position(|&b| b == b'\n').map_or(n, |i| i + 1);
+        let mut stream = self.0;
+        let limited = buf.get_mut(..take).unwrap_or_default();
+        std::io::Read::read(&mut stream, limited)
     }
 }

@@ -1,47 +1,35 @@
-//! The switch from "a connection" to "a session of this user, in this root".
-//!
-//! As root (run_as_launching_user=NO) the process chroots into the anonymous root and becomes
-//! ftp_username for good, with no_new_privs; as an ordinary user it stays who it is. In both
-//! cases every path is then resolved beneath the returned root fd (RESOLVE_IN_ROOT), so even
-//! without chroot nothing outside the root can be named.
+//! The session root of the one-process model (run_as_launching_user=YES): the process stays
+//! who it is, and every path is resolved beneath the returned root fd (RESOLVE_IN_ROOT), so even
+//! without chroot nothing outside the root can be named. The privileged model (chroot, a new
+//! identity, seccomp) is `privsep::model`.
 
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-use super::prelogin::Login;
+use crate::auth::Login;
 use crate::config::Settings;
-use crate::sys::{creds, fs, process};
+use crate::sys::{creds, fs};
 
-/// Enters the session's identity and root; `Err` carries vsftpd's `500 OOPS:` text.
+/// Opens the session's root; `Err` carries vsftpd's `500 OOPS:` text.
 pub fn enter(settings: &Settings, login: &Login) -> Result<OwnedFd, String> {
     let c = &settings.config;
     match login {
         Login::Anonymous { .. } => {
-            let ftp_user = c.ftp_username.as_deref().unwrap_or("ftp");
-            let account = creds::lookup_user(ftp_user).ok().flatten();
-            let root_dir: PathBuf = match (&c.anon_root, &account) {
-                (Some(dir), _) => PathBuf::from(dir),
-                (None, Some(acct)) => acct.home.clone(),
-                (None, None) => {
-                    return Err(format!(
-                        "cannot locate user specified in 'ftp_username':{ftp_user}"
-                    ))
+            let root_dir: PathBuf = match &c.anon_root {
+                Some(dir) => PathBuf::from(dir),
+                None => {
+                    let ftp_user = c.ftp_username.as_deref().unwrap_or("ftp");
+                    match creds::lookup_user(ftp_user).ok().flatten() {
+                        Some(acct) => acct.home,
+                        None => {
+                            return Err(format!(
+                                "cannot locate user specified in 'ftp_username':{ftp_user}"
+                            ))
+                        }
+                    }
                 }
             };
-            if c.run_as_launching_user {
-                return open_root(&root_dir);
-            }
-            let Some(acct) = account else {
-                return Err(format!(
-                    "cannot locate user specified in 'ftp_username':{ftp_user}"
-                ));
-            };
-            creds::chroot(&root_dir)
-                .map_err(|_| format!("cannot change directory:{}", root_dir.display()))?;
-            creds::become_user(acct.uid, acct.gid)
-                .map_err(|e| format!("cannot switch to user {ftp_user}: {e}"))?;
-            process::set_no_new_privs().map_err(|e| format!("prctl PR_SET_NO_NEW_PRIVS: {e}"))?;
-            open_root(Path::new("/"))
+            open_root(&root_dir)
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod prelogin;
 use std::net::TcpStream;
 
 use crate::config::Settings;
+use crate::data::passive::{LocalPassive, PassivePolicy};
 use crate::proto::reply;
 use control::{Control, Ended};
 
@@ -28,7 +29,7 @@ pub fn run(settings: &Settings, stream: TcpStream) -> i32 {
     if greet(settings, &mut ctrl).is_err() {
         return 0;
     }
-    let login = match prelogin::run(settings, &mut ctrl) {
+    let login = match prelogin::run(settings, &mut ctrl, &mut prelogin::LocalAuth(settings)) {
         Ok(login) => login,
         Err(_) => {
             ctrl.shutdown();
@@ -46,12 +47,15 @@ pub fn run(settings: &Settings, stream: TcpStream) -> i32 {
     if ctrl.reply(reply::LOGIN_OK).is_err() {
         return 0;
     }
-    let mut session = postlogin::Session::new(settings, ctrl, root, login);
+    let policy = PassivePolicy::from_config(&settings.config, ctrl.local.ip(), ctrl.peer.ip());
+    let passive = Box::new(LocalPassive::new(policy));
+    let mut session = postlogin::Session::new(settings, ctrl, root, login, passive);
     session.run();
     0
 }
 
-fn greet(settings: &Settings, ctrl: &mut Control) -> Result<(), Ended> {
+/// The 220 greeting: ftpd_banner, or our name.
+pub fn greet(settings: &Settings, ctrl: &mut Control) -> Result<(), Ended> {
     match &settings.config.ftpd_banner {
         Some(banner) => ctrl.reply_text(220, banner.as_bytes()),
         None => ctrl.reply_text(220, format!("(vsFTPd-rs {})", crate::VERSION).as_bytes()),

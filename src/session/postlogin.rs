@@ -3,15 +3,15 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, TcpStream};
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::control::{Control, Ended};
-use super::prelogin::Login;
+use crate::auth::Login;
 use crate::config::Settings;
 use crate::data::listing::{self, ListContext, ListOutcome};
-use crate::data::passive::{self, AcceptError};
+use crate::data::passive::{self, AcceptError, PassiveSource};
 use crate::data::transfer::{self, TransferError};
 use crate::proto::command::{parse, Command};
 use crate::proto::reply;
@@ -36,21 +36,27 @@ pub struct Session<'a> {
     root: OwnedFd,
     cwd: Vec<u8>,
     ascii: bool,
-    pasv: Option<TcpListener>,
+    passive: Box<dyn PassiveSource + 'a>,
     rest: u64,
     #[allow(dead_code)]
     login: Login,
 }
 
 impl<'a> Session<'a> {
-    pub fn new(settings: &'a Settings, ctrl: Control, root: OwnedFd, login: Login) -> Self {
+    pub fn new(
+        settings: &'a Settings,
+        ctrl: Control,
+        root: OwnedFd,
+        login: Login,
+        passive: Box<dyn PassiveSource + 'a>,
+    ) -> Self {
         Session {
             settings,
             ctrl,
             root,
             cwd: b"/".to_vec(),
             ascii: false,
-            pasv: None,
+            passive,
             rest: 0,
             login,
         }
@@ -72,6 +78,7 @@ impl<'a> Session<'a> {
         // REST applies to the very next command only.
         let rest = std::mem::take(&mut self.rest);
         match cmd {
+            Command::Empty => {}
             Command::Quit => {
                 let _ = self.ctrl.reply(reply::GOODBYE);
                 return Ok(false);
@@ -115,7 +122,9 @@ impl<'a> Session<'a> {
             Command::Retr(arg) => self.retr(&arg, rest)?,
             Command::Size(arg) => self.size(&arg)?,
             Command::Rest(arg) => self.rest_cmd(&arg)?,
-            cmd if cmd.is_write() && !c.write_enable => self.ctrl.reply(reply::PERMISSION_DENIED)?,
+            cmd if cmd.is_write() && !c.write_enable => {
+                self.ctrl.reply(reply::PERMISSION_DENIED)?
+            }
             _ => self.ctrl.reply(reply::UNKNOWN_COMMAND)?,
         }
         Ok(true)
@@ -179,17 +188,7 @@ impl<'a> Session<'a> {
     }
 
     fn open_pasv(&mut self) -> Option<u16> {
-        self.pasv = None;
-        let c = &self.settings.config;
-        let (lo, hi) = passive::port_range(c.pasv_min_port, c.pasv_max_port);
-        match passive::listen(self.ctrl.local.ip(), lo, hi) {
-            Ok(l) => {
-                let port = l.local_addr().ok()?.port();
-                self.pasv = Some(l);
-                Some(port)
-            }
-            Err(_) => None,
-        }
+        self.passive.listen().ok()
     }
 
     fn pasv(&mut self, _extended: bool) -> Result<(), Ended> {
@@ -229,15 +228,13 @@ impl<'a> Session<'a> {
     /// Takes the data connection the client was told about, or sends the reply that says
     /// why there is none.
     fn data_connection(&mut self) -> Result<Option<TcpStream>, Ended> {
-        let Some(listener) = self.pasv.take() else {
+        if !self.passive.is_listening() {
             self.ctrl.reply(reply::USE_PORT_OR_PASV)?;
             return Ok(None);
-        };
-        let c = &self.settings.config;
-        let timeout = Duration::from_secs(u64::from(c.accept_timeout.max(1)));
-        match passive::accept(&listener, self.ctrl.peer.ip(), c.pasv_promiscuous, timeout) {
+        }
+        match self.passive.accept() {
             Ok(s) => {
-                let d = u64::from(c.data_connection_timeout);
+                let d = u64::from(self.settings.config.data_connection_timeout);
                 if d > 0 {
                     let _ = s.set_write_timeout(Some(Duration::from_secs(d)));
                 }
@@ -245,6 +242,10 @@ impl<'a> Session<'a> {
             }
             Err(AcceptError::BadIp) => {
                 self.ctrl.reply(reply::BAD_IP_CONNECTING)?;
+                Ok(None)
+            }
+            Err(AcceptError::NotListening) => {
+                self.ctrl.reply(reply::USE_PORT_OR_PASV)?;
                 Ok(None)
             }
             Err(_) => {
@@ -317,12 +318,8 @@ impl<'a> Session<'a> {
         let opening = reply::retr_opening(false, arg, st.size);
         self.ctrl.send(&opening)?;
         let len = st.size.saturating_sub(rest);
-        let result = transfer::send_file(
-            &mut file,
-            &mut data,
-            len,
-            self.settings.config.use_sendfile,
-        );
+        let result =
+            transfer::send_file(&mut file, &mut data, len, self.settings.config.use_sendfile);
         drop(data);
         match result {
             Ok(_) => self.ctrl.reply(reply::TRANSFER_OK),

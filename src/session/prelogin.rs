@@ -2,34 +2,35 @@
 //! else is refused without being looked at further.
 
 use super::control::{Control, Ended};
+use crate::auth::{self, is_anonymous_name, Login};
 use crate::config::Settings;
 use crate::limits;
 use crate::proto::command::{parse_prelogin, PreLoginCommand};
 use crate::proto::reply;
 
-/// Who logged in.
-#[derive(Clone, Debug)]
-pub enum Login {
-    /// An anonymous user, with the password they gave (their e-mail address, by convention).
-    Anonymous { password: Vec<u8> },
+/// Asks whoever decides logins: the session itself (one-process model) or the privileged
+/// helper over the channel (two-process model).
+pub trait Authenticator {
+    /// `Ok(Some(login))` on success, `Ok(None)` for "530 Login incorrect.", `Err` when the
+    /// session must end (the helper is gone or refused to talk).
+    fn authenticate(&mut self, user: &[u8], password: &[u8]) -> Result<Option<Login>, Ended>;
 }
 
-impl Login {
-    /// The name shown in logs and used for identity decisions.
-    pub fn user_name(&self) -> &str {
-        match self {
-            Login::Anonymous { .. } => "anonymous",
-        }
+/// The one-process model: decide here.
+pub struct LocalAuth<'a>(pub &'a Settings);
+
+impl Authenticator for LocalAuth<'_> {
+    fn authenticate(&mut self, user: &[u8], password: &[u8]) -> Result<Option<Login>, Ended> {
+        Ok(auth::decide(&self.0.config, user, password))
     }
 }
 
-/// Is this USER argument one of vsftpd's anonymous names (any case)?
-fn is_anonymous_name(user: &[u8]) -> bool {
-    user.eq_ignore_ascii_case(b"anonymous") || user.eq_ignore_ascii_case(b"ftp")
-}
-
 /// Runs the pre-login loop until a login succeeds; `Err` when the session must end.
-pub fn run(settings: &Settings, ctrl: &mut Control) -> Result<Login, Ended> {
+pub fn run(
+    settings: &Settings,
+    ctrl: &mut Control,
+    auth: &mut dyn Authenticator,
+) -> Result<Login, Ended> {
     let c = &settings.config;
     let mut user: Option<Vec<u8>> = None;
     let mut unknown = 0u32;
@@ -43,9 +44,11 @@ pub fn run(settings: &Settings, ctrl: &mut Control) -> Result<Login, Ended> {
                     ctrl.reply(reply::LOGIN_INCORRECT)?;
                 } else if anon && c.anonymous_enable {
                     if c.no_anon_password {
-                        return Ok(Login::Anonymous {
-                            password: Vec::new(),
-                        });
+                        match auth.authenticate(&name, b"")? {
+                            Some(login) => return Ok(login),
+                            None => ctrl.reply(reply::LOGIN_INCORRECT)?,
+                        }
+                        continue;
                     }
                     user = Some(name);
                     ctrl.reply(reply::GIVE_PASSWORD)?;
@@ -62,13 +65,10 @@ pub fn run(settings: &Settings, ctrl: &mut Control) -> Result<Login, Ended> {
                     ctrl.reply(reply::LOGIN_WITH_USER_FIRST)?;
                     continue;
                 };
-                if is_anonymous_name(&name)
-                    && c.anonymous_enable
-                    && password.as_bytes().len() <= limits::MAX_PASSWORD
-                {
-                    return Ok(Login::Anonymous {
-                        password: password.as_bytes().to_vec(),
-                    });
+                if password.as_bytes().len() <= limits::MAX_PASSWORD {
+                    if let Some(login) = auth.authenticate(&name, password.as_bytes())? {
+                        return Ok(login);
+                    }
                 }
                 ctrl.reply(reply::LOGIN_INCORRECT)?;
             }
@@ -82,6 +82,8 @@ pub fn run(settings: &Settings, ctrl: &mut Control) -> Result<Login, Ended> {
                 let _ = ctrl.reply(reply::HTTP_NOT_ALLOWED);
                 return Err(Ended::Closed);
             }
+            // vsftpd answers nothing to an empty line.
+            PreLoginCommand::Empty => {}
             _ => {
                 ctrl.reply(reply::PLEASE_LOGIN)?;
                 unknown += 1;

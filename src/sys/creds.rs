@@ -57,3 +57,43 @@ pub fn become_user(uid: u32, gid: u32) -> io::Result<()> {
     cerr(unsafe { libc::setresuid(uid, uid, uid) })?;
     Ok(())
 }
+
+/// Empties the capability bounding set and the ambient set, so that no later exec or setuid
+/// can bring a capability back. Needs CAP_SETPCAP: call it while still root, before
+/// `become_user` (which clears the permitted and effective sets itself).
+pub fn drop_bounding_set() -> io::Result<()> {
+    for cap in 0..64 {
+        // SAFETY: prctl with integer arguments only.
+        let r = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) };
+        if r == -1 {
+            let e = io::Error::last_os_error();
+            // EINVAL: past the kernel's last capability.
+            if e.raw_os_error() == Some(libc::EINVAL) {
+                break;
+            }
+            return Err(e);
+        }
+    }
+    // SAFETY: prctl with integer arguments only.
+    cerr(unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        )
+    })?;
+    Ok(())
+}
+
+/// RLIMIT_NPROC 0: the process can no longer fork (a confined session never needs to).
+pub fn forbid_fork() -> io::Result<()> {
+    let lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: setrlimit with a valid rlimit struct.
+    cerr(unsafe { libc::setrlimit(libc::RLIMIT_NPROC, &lim) })?;
+    Ok(())
+}

@@ -6,11 +6,11 @@
 //! `src/sys/` may use `libc::`, `nix::` or `unsafe`.
 
 pub mod creds;
+pub mod fdpass;
 pub mod fs;
 pub mod net;
 pub mod process;
 pub mod seccomp;
-pub mod fdpass;
 pub mod signal;
 
 use std::io;

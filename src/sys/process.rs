@@ -17,7 +17,9 @@ pub enum Fork {
 /// turns a future mistake into an error instead of a rare deadlock, and keeps the call safe.
 pub fn fork() -> io::Result<Fork> {
     if thread_count()? != 1 {
-        return Err(io::Error::other("refusing to fork a multi-threaded process"));
+        return Err(io::Error::other(
+            "refusing to fork a multi-threaded process",
+        ));
     }
     // SAFETY: the process has exactly one thread (checked above), so the child inherits no lock
     // held by a thread that does not exist in it.

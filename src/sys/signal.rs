@@ -57,7 +57,8 @@ impl SignalPipe {
         let mut buf = [0u8; 64];
         loop {
             // SAFETY: read into a stack buffer of buf.len() bytes.
-            let n = unsafe { libc::read(self.read.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            let n =
+                unsafe { libc::read(self.read.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
             let Ok(n) = usize::try_from(n) else { break };
             if n == 0 {
                 break;

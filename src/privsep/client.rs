@@ -1,0 +1,92 @@
+//! The unprivileged side of the channel: what the protocol process asks the helper for.
+
+use std::net::TcpStream;
+
+use super::channel::Channel;
+use super::msg::{
+    Failure, PostLoginReply, PostLoginRequest, PreLoginReply, PreLoginRequest, Secret, Username,
+};
+use crate::auth::{self, Login};
+use crate::data::passive::{AcceptError, PassiveSource};
+use crate::session::control::Ended;
+use crate::session::prelogin::Authenticator;
+
+/// Login decisions come from the helper; the child only learns yes or no.
+pub struct HelperAuth<'a> {
+    pub channel: &'a Channel,
+}
+
+impl Authenticator for HelperAuth<'_> {
+    fn authenticate(&mut self, user: &[u8], password: &[u8]) -> Result<Option<Login>, Ended> {
+        let (Ok(u), Ok(p)) = (Username::new(user.to_vec()), Secret::new(password.to_vec())) else {
+            return Ok(None);
+        };
+        let req = PreLoginRequest::Login {
+            user: u,
+            password: p,
+        };
+        self.channel.send(&req, &[]).map_err(|_| Ended::Closed)?;
+        match self.channel.recv::<PreLoginReply>() {
+            // The helper's word decides; the child only needs to know it may stop here. The
+            // Login value is rebuilt for the caller's bookkeeping, never sent back.
+            Ok((PreLoginReply::LoginOk, _)) => Ok(auth::decide_shape(user, password)),
+            Ok((PreLoginReply::LoginFailed, _)) => Ok(None),
+            Err(_) => Err(Ended::Closed),
+        }
+    }
+}
+
+/// Passive data connections through the helper.
+pub struct HelperPassive {
+    channel: Channel,
+    listening: bool,
+}
+
+impl HelperPassive {
+    pub fn new(channel: Channel) -> HelperPassive {
+        HelperPassive {
+            channel,
+            listening: false,
+        }
+    }
+}
+
+impl PassiveSource for HelperPassive {
+    fn listen(&mut self) -> std::io::Result<u16> {
+        self.listening = false;
+        self.channel
+            .send(&PostLoginRequest::PasvListen, &[])
+            .map_err(std::io::Error::other)?;
+        match self.channel.recv::<PostLoginReply>() {
+            Ok((PostLoginReply::PasvListening { port }, _)) => {
+                self.listening = true;
+                Ok(port)
+            }
+            Ok(_) => Err(std::io::Error::other("the helper refused a passive socket")),
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+
+    fn is_listening(&self) -> bool {
+        self.listening
+    }
+
+    fn accept(&mut self) -> Result<TcpStream, AcceptError> {
+        if !std::mem::take(&mut self.listening) {
+            return Err(AcceptError::NotListening);
+        }
+        self.channel
+            .send(&PostLoginRequest::PasvAccept, &[])
+            .map_err(|e| AcceptError::Io(std::io::Error::other(e)))?;
+        match self.channel.recv::<PostLoginReply>() {
+            Ok((PostLoginReply::DataSocket, mut fds)) => match fds.pop() {
+                Some(fd) => Ok(TcpStream::from(fd)),
+                None => Err(AcceptError::Io(std::io::Error::other("no fd"))),
+            },
+            Ok((PostLoginReply::Failed(Failure::BadPeerAddress), _)) => Err(AcceptError::BadIp),
+            Ok((PostLoginReply::Failed(Failure::AcceptTimeout), _)) => Err(AcceptError::Timeout),
+            Ok(_) => Err(AcceptError::Io(std::io::Error::other("unexpected reply"))),
+            Err(e) => Err(AcceptError::Io(std::io::Error::other(e))),
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! The two-process model, per connection (DESIGN.md "Processes"):
+//!
+//! ```text
+//! session helper (this process, root)   -- decides logins, makes data sockets, never parses FTP
+//!   |-- pre-login process: nopriv_user, chrooted to secure_chroot_dir, no capabilities,
+//!   |   no_new_privs, seccomp; reads the client's commands and asks the helper to log in
+//!   `-- post-login process (after a login): ftp_username, chrooted to the anonymous root, no
+//!       capabilities, no_new_privs, cannot fork, dies with the helper, seccomp (no socket(2))
+//! ```
+//!
+//! The helper keeps the control connection only until the post-login process has it, so the
+//! client sees the connection close when the protocol process ends.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+
+use super::channel::Channel;
+use super::client::{HelperAuth, HelperPassive};
+use super::helper::{self, Ended};
+use crate::auth::Login;
+use crate::config::Settings;
+use crate::daemon::say;
+use crate::data::passive::PassivePolicy;
+use crate::proto::reply;
+use crate::session::control::Control;
+use crate::session::{postlogin, prelogin};
+use crate::sys::creds::{self, Account};
+use crate::sys::process::{self, Fork};
+use crate::sys::{fs, seccomp, signal};
+
+/// Where a confined process goes and who it becomes.
+struct Confinement<'a> {
+    root: &'a Path,
+    account: &'a Account,
+    can_fork: bool,
+}
+
+/// Runs one session in the two-process model; this process becomes its helper.
+pub fn run(settings: &Settings, stream: TcpStream) -> i32 {
+    let c = &settings.config;
+    let nopriv_name = c.nopriv_user.as_deref().unwrap_or("nobody");
+    let Some(nopriv) = creds::lookup_user(nopriv_name).ok().flatten() else {
+        return send_oops(
+            &stream,
+            &format!("cannot locate user specified in 'nopriv_user':{nopriv_name}"),
+        );
+    };
+    let secure_dir = PathBuf::from(c.secure_chroot_dir.as_deref().unwrap_or("/usr/share/empty"));
+    if !secure_dir.is_dir() {
+        return send_oops(
+            &stream,
+            &format!(
+                "vsftpd: not found: directory given in 'secure_chroot_dir':{}",
+                secure_dir.display()
+            ),
+        );
+    }
+    let (local, peer) = match (stream.local_addr(), stream.peer_addr()) {
+        (Ok(l), Ok(p)) => (l, p),
+        _ => return 0,
+    };
+    let (helper_ch, child_ch) = match Channel::pair() {
+        Ok(p) => p,
+        Err(e) => return send_oops(&stream, &format!("socketpair: {e}")),
+    };
+    let pre = Confinement {
+        root: &secure_dir,
+        account: &nopriv,
+        can_fork: false,
+    };
+    let pre_pid = match process::fork() {
+        Ok(Fork::Child) => {
+            drop(helper_ch);
+            process::exit_now(prelogin_process(settings, stream, &child_ch, &pre));
+        }
+        Ok(Fork::Parent(pid)) => pid,
+        Err(e) => return send_oops(&stream, &format!("fork: {e}")),
+    };
+    drop(child_ch);
+    let login = match helper::serve_prelogin(settings, &helper_ch) {
+        Ok(login) => login,
+        Err(end) => {
+            finish_child(pre_pid, &end);
+            return i32::from(matches!(end, Ended::Violation(_)));
+        }
+    };
+    // The pre-login process has nothing left to do; it must not linger beside the next one.
+    let _ = process::kill(pre_pid, signal::SIGKILL);
+    let _ = process::wait_child(pre_pid);
+    drop(helper_ch);
+    start_postlogin(settings, stream, login, local.ip(), peer.ip())
+}
+
+/// vsftpd's way to die in front of the client: `500 OOPS: <why>`, then the session ends.
+fn send_oops(stream: &TcpStream, msg: &str) -> i32 {
+    use std::io::Write;
+    let mut s = stream;
+    let _ = s.write_all(&reply::oops(msg.as_bytes()));
+    1
+}
+
+fn finish_child(pid: i32, end: &Ended) {
+    if let Ended::Violation(why) = end {
+        say(&format!(
+            "privilege separation: ending the session: protocol violation from pid {pid}: {why}"
+        ));
+        let _ = process::kill(pid, signal::SIGKILL);
+    }
+    let _ = process::wait_child(pid);
+}
+
+fn start_postlogin(
+    settings: &Settings,
+    stream: TcpStream,
+    login: Login,
+    local: std::net::IpAddr,
+    peer: std::net::IpAddr,
+) -> i32 {
+    let c = &settings.config;
+    let Login::Anonymous { .. } = &login;
+    let ftp_name = c.ftp_username.as_deref().unwrap_or("ftp");
+    let Some(account) = creds::lookup_user(ftp_name).ok().flatten() else {
+        return send_oops(
+            &stream,
+            &format!("cannot locate user specified in 'ftp_username':{ftp_name}"),
+        );
+    };
+    let root = c
+        .anon_root
+        .as_deref()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| account.home.clone());
+    let (helper_ch, child_ch) = match Channel::pair() {
+        Ok(p) => p,
+        Err(e) => return send_oops(&stream, &format!("socketpair: {e}")),
+    };
+    let post = Confinement {
+        root: &root,
+        account: &account,
+        can_fork: false,
+    };
+    let pid = match process::fork() {
+        Ok(Fork::Child) => {
+            drop(helper_ch);
+            process::exit_now(postlogin_process(settings, stream, login, child_ch, &post));
+        }
+        Ok(Fork::Parent(pid)) => pid,
+        Err(e) => return send_oops(&stream, &format!("fork: {e}")),
+    };
+    drop(child_ch);
+    drop(stream);
+    let policy = PassivePolicy::from_config(c, local, peer);
+    let end = helper::serve_postlogin(settings, &policy, &helper_ch);
+    match end {
+        Ok(()) => {
+            let _ = process::wait_child(pid);
+            0
+        }
+        Err(e) => {
+            finish_child(pid, &e);
+            1
+        }
+    }
+}
+
+/// Chroot, drop every capability and privilege, and (with seccomp_sandbox) load the filter.
+fn confine(settings: &Settings, how: &Confinement<'_>) -> Result<(), String> {
+    process::set_parent_death_signal(signal::SIGKILL)
+        .map_err(|e| format!("prctl PR_SET_PDEATHSIG: {e}"))?;
+    creds::chroot(how.root)
+        .map_err(|_| format!("cannot change directory:{}", how.root.display()))?;
+    creds::drop_bounding_set().map_err(|e| format!("cannot drop capabilities: {e}"))?;
+    creds::become_user(how.account.uid, how.account.gid)
+        .map_err(|e| format!("cannot switch to user {}: {e}", how.account.name))?;
+    if !how.can_fork {
+        creds::forbid_fork().map_err(|e| format!("setrlimit RLIMIT_NPROC: {e}"))?;
+    }
+    process::set_no_new_privs().map_err(|e| format!("prctl PR_SET_NO_NEW_PRIVS: {e}"))?;
+    if settings.config.seccomp_sandbox {
+        seccomp::post_login_filter()
+            .install()
+            .map_err(|e| format!("seccomp filter: {e}"))?;
+    }
+    Ok(())
+}
+
+fn prelogin_process(
+    settings: &Settings,
+    stream: TcpStream,
+    ch: &Channel,
+    how: &Confinement<'_>,
+) -> i32 {
+    if let Err(msg) = confine(settings, how) {
+        return send_oops(&stream, &msg);
+    }
+    let mut ctrl = match Control::new(stream) {
+        Ok(c) => c,
+        Err(_) => return 0,
+    };
+    // Read no byte past the end of each line: what follows a successful PASS belongs to the
+    // post-login process, which reads the same connection.
+    ctrl.set_exact_reads(true);
+    ctrl.set_idle_timeout(settings.config.idle_session_timeout);
+    if crate::session::greet(settings, &mut ctrl).is_err() {
+        return 0;
+    }
+    let mut auth = HelperAuth { channel: ch };
+    match prelogin::run(settings, &mut ctrl, &mut auth) {
+        Ok(_) => 0,
+        Err(_) => {
+            ctrl.shutdown();
+            0
+        }
+    }
+}
+
+fn postlogin_process(
+    settings: &Settings,
+    stream: TcpStream,
+    login: Login,
+    ch: Channel,
+    how: &Confinement<'_>,
+) -> i32 {
+    if let Err(msg) = confine(settings, how) {
+        return send_oops(&stream, &msg);
+    }
+    let root = match fs::open_dir(Path::new("/")) {
+        Ok(r) => r,
+        Err(e) => {
+            return send_oops(&stream, &format!("open root: {e}"));
+        }
+    };
+    let mut ctrl = match Control::new(stream) {
+        Ok(c) => c,
+        Err(_) => return 0,
+    };
+    ctrl.set_idle_timeout(settings.config.idle_session_timeout);
+    if ctrl.reply(reply::LOGIN_OK).is_err() {
+        return 0;
+    }
+    let passive = Box::new(HelperPassive::new(ch));
+    let mut session = postlogin::Session::new(settings, ctrl, root, login, passive);
+    session.run();
+    0
+}
