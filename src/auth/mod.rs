@@ -34,7 +34,7 @@ pub fn plausible(user: &[u8], password: &[u8]) -> bool {
         && user.len() <= limits::MAX_USERNAME
         && password.len() <= limits::MAX_PASSWORD
         && !user.iter().any(|&b| b < 0x20 || b == 0x7f)
-        && !password.iter().any(|&b| b == 0)
+        && !password.contains(&0)
 }
 
 /// Decides a login. Local users (PAM) are not supported yet: they always fail.

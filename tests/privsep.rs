@@ -1,0 +1,422 @@
+//! Issue #3: the two-process model, observed from outside through /proc, and the helper's
+//! distrust of its child, driven in-process by a fake child over the real channel.
+
+mod common;
+
+use std::net::TcpStream;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::*;
+use vsftpd_rs::config::{Layout, Settings};
+use vsftpd_rs::data::passive::PassivePolicy;
+use vsftpd_rs::privsep::channel::Channel;
+use vsftpd_rs::privsep::helper;
+use vsftpd_rs::privsep::msg::{
+    Encode, Failure, PostLoginReply, PostLoginRequest, PreLoginReply, PreLoginRequest, Secret,
+    Username, PROTOCOL_VERSION,
+};
+use vsftpd_rs::sys::fdpass;
+
+/// A server in the privileged two-process model with the seccomp sandbox (the defaults).
+fn privsep_builder(name: &str) -> (ServerBuilder, PathBuf) {
+    let b = ServerBuilder::new(name)
+        .file("hello.txt", "hello world")
+        .pattern_file("big.bin", 10 * 1024 * 1024)
+        .dir("pub");
+    let empty = b.temp().mkdir("empty");
+    let account = test_account();
+    let b = b
+        .set("run_as_launching_user", "NO")
+        .set("nopriv_user", "nobody")
+        .set("ftp_username", account)
+        .set("secure_chroot_dir", empty.display())
+        .set("seccomp_sandbox", "YES");
+    (b, empty)
+}
+
+/// The account sessions run as after login (ftp_username); created once if missing, so a
+/// fresh machine needs no `ftp` user.
+fn test_account() -> &'static str {
+    const NAME: &str = "vsftpdtest";
+    let exists = || {
+        std::process::Command::new("id")
+            .arg(NAME)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !exists() {
+        // Several test binaries may race here; useradd locks /etc/passwd and one of them wins.
+        let _ = std::process::Command::new("useradd")
+            .args(["--system", "--no-create-home", "--home-dir", "/nonexistent"])
+            .args(["--shell", "/usr/sbin/nologin", NAME])
+            .output();
+    }
+    assert!(exists(), "cannot create the test account {NAME}");
+    NAME
+}
+
+/// The children of a process, from /proc (the kernel's own list).
+fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// Waits until `pid` has exactly one child that is not `not`, and returns it.
+fn wait_child_of(pid: u32, not: Option<u32>) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let kids: Vec<u32> = children(pid)
+            .into_iter()
+            .filter(|&k| Some(k) != not)
+            .collect();
+        if let [one] = kids.as_slice() {
+            return *one;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no single child of {pid}: {kids:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn status_field(pid: u32, name: &str) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"))
+}
+
+fn root_of(pid: u32) -> PathBuf {
+    std::fs::read_link(format!("/proc/{pid}/root")).unwrap()
+}
+
+fn id_of(flag: &str, name: &str) -> u32 {
+    let out = std::process::Command::new("id")
+        .args([flag, name])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+fn uid_of(name: &str) -> u32 {
+    id_of("-u", name)
+}
+
+/// Asserts what every confined protocol process must be: the uid, no capability at all,
+/// no_new_privs, the seccomp filter, and its jail.
+fn assert_confined(pid: u32, uid: u32, jail: &Path) {
+    let ids = format!("{uid}\t{uid}\t{uid}\t{uid}");
+    assert_eq!(status_field(pid, "Uid"), ids, "uids of {pid}");
+    for cap in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] {
+        assert_eq!(status_field(pid, cap), "0000000000000000", "{cap} of {pid}");
+    }
+    assert_eq!(status_field(pid, "NoNewPrivs"), "1", "NoNewPrivs of {pid}");
+    assert_eq!(status_field(pid, "Seccomp"), "2", "Seccomp of {pid}");
+    assert_eq!(root_of(pid), jail.canonicalize().unwrap(), "root of {pid}");
+}
+
+#[test]
+fn processes_at_each_phase() {
+    let (b, empty) = privsep_builder("privsep_phases");
+    let tree = b.tree_path().to_path_buf();
+    let server = b.start();
+    let (mut c, greeting) = server.connect();
+    greeting.assert_code(220);
+
+    let helper = wait_child_of(server.pid(), None);
+    assert_eq!(
+        status_field(helper, "Uid"),
+        "0\t0\t0\t0",
+        "the helper runs as root"
+    );
+    let pre = wait_child_of(helper, None);
+    let nobody = uid_of("nobody");
+    assert_confined(pre, nobody, &empty);
+    let gid = id_of("-g", "nobody");
+    assert_eq!(
+        status_field(pre, "Gid"),
+        format!("{gid}\t{gid}\t{gid}\t{gid}")
+    );
+    assert_eq!(
+        status_field(pre, "Groups"),
+        gid.to_string(),
+        "no supplementary groups"
+    );
+
+    c.login_anonymous();
+    let post = wait_child_of(helper, Some(pre));
+    assert_ne!(post, pre, "a new process serves the session after login");
+    assert!(
+        !Path::new(&format!("/proc/{pre}")).exists() || status_field(pre, "State").starts_with('Z'),
+        "the pre-login process is gone"
+    );
+    assert_confined(post, uid_of(test_account()), &tree);
+    let limits = std::fs::read_to_string(format!("/proc/{post}/limits")).unwrap();
+    let nproc = limits
+        .lines()
+        .find(|l| l.starts_with("Max processes"))
+        .unwrap();
+    assert_eq!(
+        nproc.split_whitespace().collect::<Vec<_>>()[2..4],
+        ["0", "0"],
+        "the post-login process cannot fork: {nproc}"
+    );
+    assert_ne!(status_field(post, "SigQ"), "", "process is alive");
+
+    // And it serves, under the filter.
+    c.cmd("TYPE I").assert_is("200 Switching to Binary mode.");
+    let t = c.transfer("RETR hello.txt");
+    assert_eq!(t.data, b"hello world");
+    t.end.expect("226").assert_is("226 Transfer complete.");
+    c.cmd("QUIT").assert_is("221 Goodbye.");
+}
+
+#[test]
+fn transfers_under_the_sandbox() {
+    let (b, _) = privsep_builder("privsep_transfers");
+    let expected = std::fs::read(b.tree_path().join("big.bin")).unwrap();
+    let server = b.start();
+    let mut c = server.login();
+    c.cmd("TYPE I").assert_is("200 Switching to Binary mode.");
+    c.cmd("SIZE big.bin").assert_is("213 10485760");
+    let t = c.transfer("RETR big.bin");
+    t.start
+        .assert_is("150 Opening BINARY mode data connection for big.bin (10485760 bytes).");
+    assert!(t.data == expected, "RETR bytes differ");
+    t.end.expect("226").assert_is("226 Transfer complete.");
+    let t = c.transfer("LIST");
+    let listing = String::from_utf8_lossy(&t.data).to_string();
+    assert!(
+        listing.contains(" hello.txt\r\n") && listing.contains(" pub\r\n"),
+        "{listing}"
+    );
+    t.end.expect("226").assert_is("226 Directory send OK.");
+    c.cmd("CWD pub")
+        .assert_is("250 Directory successfully changed.");
+    c.cmd("CWD ../../..")
+        .assert_is("250 Directory successfully changed.");
+    c.cmd("PWD").assert_is("257 \"/\" is the current directory");
+    // A transfer without PASV first still gets vsftpd's reply.
+    c.cmd("RETR hello.txt")
+        .assert_is("425 Use PORT or PASV first.");
+    // curl and Python's ftplib against the same server.
+    let out = curl(&[
+        "-s",
+        &format!("ftp://127.0.0.1:{}/hello.txt", server.port()),
+    ]);
+    assert_eq!(out.stdout, b"hello world");
+    c.cmd("QUIT").assert_is("221 Goodbye.");
+}
+
+#[test]
+fn wrong_user_and_missing_jail_fail_cleanly() {
+    let (b, _) = privsep_builder("privsep_missing_jail");
+    let server = b.set("secure_chroot_dir", "/nonexistent/empty").start();
+    let (mut c, greeting) = server.connect();
+    assert_eq!(greeting.code, 500, "{}", greeting.raw_str());
+    assert!(
+        greeting.text().contains("secure_chroot_dir"),
+        "{}",
+        greeting.raw_str()
+    );
+    c.assert_closed();
+    // The listener lives on.
+    let (_c2, g2) = server.connect();
+    assert_eq!(g2.code, 500);
+}
+
+// ---- The helper against a fake child -------------------------------------------------------
+
+fn settings() -> Settings {
+    Settings::defaults(Layout::Upstream)
+}
+
+fn policy() -> PassivePolicy {
+    PassivePolicy::from_config(
+        &settings().config,
+        "127.0.0.1".parse().unwrap(),
+        "127.0.0.1".parse().unwrap(),
+    )
+}
+
+/// Runs one helper loop on a thread (no fork: the loops only use the channel) with `script`
+/// sent from the fake child's raw end; returns how the loop ended and what the child got back.
+fn drive<T: Send + 'static>(
+    post: bool,
+    script: impl FnOnce(&std::os::fd::OwnedFd) -> T + Send + 'static,
+) -> (Result<(), String>, T) {
+    drive_with(post, policy(), script)
+}
+
+fn drive_with<T: Send + 'static>(
+    post: bool,
+    policy: PassivePolicy,
+    script: impl FnOnce(&std::os::fd::OwnedFd) -> T + Send + 'static,
+) -> (Result<(), String>, T) {
+    let (raw, helper_end) = fdpass::seqpacket_pair().unwrap();
+    let ch = Channel::from_fd(helper_end);
+    let t = std::thread::spawn(move || {
+        let out = script(&raw);
+        drop(raw);
+        out
+    });
+    let s = settings();
+    let result = if post {
+        helper::serve_postlogin(&s, &policy, &ch).map_err(|e| format!("{e:?}"))
+    } else {
+        helper::serve_prelogin(&s, &ch)
+            .map(|_| ())
+            .map_err(|e| format!("{e:?}"))
+    };
+    drop(ch);
+    (result, t.join().unwrap())
+}
+
+/// Reads what the helper answered (bytes of one datagram), or None when it closed.
+fn answer(raw: &std::os::fd::OwnedFd) -> Option<Vec<u8>> {
+    let mut buf = [0u8; 2048];
+    let r = fdpass::recv_msg(raw.as_fd(), &mut buf, 2).unwrap();
+    (r.len > 0).then(|| buf[..r.len].to_vec())
+}
+
+fn login_bytes(user: &[u8], pass: &[u8]) -> Vec<u8> {
+    PreLoginRequest::Login {
+        user: Username::new(user.to_vec()).unwrap(),
+        password: Secret::new(pass.to_vec()).unwrap(),
+    }
+    .encode()
+}
+
+#[test]
+fn helper_accepts_a_good_login_and_refuses_a_bad_one() {
+    let (result, replies) = drive(false, |raw| {
+        fdpass::send_msg(raw.as_fd(), &login_bytes(b"joe", b"secret"), &[]).unwrap();
+        let first = answer(raw);
+        fdpass::send_msg(raw.as_fd(), &login_bytes(b"anonymous", b"a@b"), &[]).unwrap();
+        (first, answer(raw))
+    });
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(replies.0, Some(PreLoginReply::LoginFailed.encode()));
+    assert_eq!(replies.1, Some(PreLoginReply::LoginOk.encode()));
+}
+
+#[test]
+fn helper_ends_the_session_on_hostile_messages() {
+    let mut big = vec![PROTOCOL_VERSION, 0x11];
+    big.resize(64 * 1024, b'x');
+    let cases: Vec<(&str, bool, Vec<u8>, bool)> = vec![
+        ("garbage", false, b"\x00\xff\x13\x37".to_vec(), false),
+        (
+            "bad version",
+            false,
+            vec![PROTOCOL_VERSION + 1, 0x11, 0, 1, b'a', 0, 0],
+            false,
+        ),
+        (
+            "truncated login",
+            false,
+            vec![PROTOCOL_VERSION, 0x11, 0, 9, b'a'],
+            false,
+        ),
+        ("oversized", false, big.clone(), false),
+        (
+            "post-login request before login",
+            false,
+            PostLoginRequest::PasvListen.encode(),
+            false,
+        ),
+        (
+            "a reply sent as a request",
+            false,
+            PreLoginReply::LoginOk.encode(),
+            false,
+        ),
+        (
+            "login with an fd",
+            false,
+            login_bytes(b"anonymous", b"x"),
+            true,
+        ),
+        (
+            "pre-login request after login",
+            true,
+            login_bytes(b"anonymous", b"x"),
+            false,
+        ),
+        (
+            "listen request with an fd",
+            true,
+            PostLoginRequest::PasvListen.encode(),
+            true,
+        ),
+        ("oversized after login", true, big, false),
+    ];
+    for (what, post, bytes, with_fd) in cases {
+        let (result, got) = drive(post, move |raw| {
+            let file = std::fs::File::open("/dev/null").unwrap();
+            let fds = if with_fd { vec![file.as_fd()] } else { vec![] };
+            fdpass::send_msg(raw.as_fd(), &bytes, &fds).unwrap();
+            answer(raw)
+        });
+        let err = result.expect_err(what);
+        assert!(err.starts_with("Violation"), "{what}: {err}");
+        assert_eq!(
+            got, None,
+            "{what}: the helper answered instead of ending the session"
+        );
+    }
+}
+
+#[test]
+fn helper_refuses_what_the_configuration_does_not_allow() {
+    let (result, replies) = drive(true, |raw| {
+        // Accept before listen: nothing to accept.
+        fdpass::send_msg(raw.as_fd(), &PostLoginRequest::PasvAccept.encode(), &[]).unwrap();
+        let a = answer(raw);
+        // Active mode is not there yet: refused, not attempted.
+        let port = PostLoginRequest::PortConnect {
+            addr: "127.0.0.1:9".parse().unwrap(),
+        };
+        fdpass::send_msg(raw.as_fd(), &port.encode(), &[]).unwrap();
+        (a, answer(raw))
+    });
+    assert!(result.is_ok(), "{result:?}");
+    let refused = PostLoginReply::Failed(Failure::NotAllowed).encode();
+    assert_eq!(replies.0.as_deref(), Some(refused.as_slice()));
+    assert_eq!(replies.1.as_deref(), Some(refused.as_slice()));
+}
+
+#[test]
+fn helper_checks_the_data_connection_peer() {
+    for (control_peer, expect) in [
+        ("127.0.0.1", PostLoginReply::DataSocket.encode()),
+        (
+            "127.0.0.2",
+            PostLoginReply::Failed(Failure::BadPeerAddress).encode(),
+        ),
+    ] {
+        let mut p = policy();
+        p.control_peer = control_peer.parse().unwrap();
+        let (result, got) = drive_with(true, p, |raw| {
+            fdpass::send_msg(raw.as_fd(), &PostLoginRequest::PasvListen.encode(), &[]).unwrap();
+            let listening = answer(raw).unwrap();
+            let port = u16::from_be_bytes([listening[2], listening[3]]);
+            // The connection comes from 127.0.0.1.
+            let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            fdpass::send_msg(raw.as_fd(), &PostLoginRequest::PasvAccept.encode(), &[]).unwrap();
+            let got = answer(raw);
+            drop(sock);
+            got
+        });
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(got, Some(expect), "control peer {control_peer}");
+    }
+}
