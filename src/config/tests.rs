@@ -250,13 +250,14 @@ fn a_setting_back_at_its_default_gives_no_warning() {
 
 #[test]
 fn rhel_defaults_decide_what_is_planned() {
-    // seccomp_sandbox defaults to NO on RHEL: NO is accepted there, refused upstream.
+    // reverse_lookup_enable defaults to YES on RHEL: YES is accepted there, refused upstream
+    // (planned), and the other way round for NO.
     let mut rhel = Loader::new(Layout::Rhel);
-    rhel.set_option("seccomp_sandbox=NO").unwrap();
-    assert!(rhel.set_option("seccomp_sandbox=YES").is_err());
+    rhel.set_option("reverse_lookup_enable=YES").unwrap();
+    assert!(rhel.set_option("reverse_lookup_enable=NO").is_err());
     let mut up = upstream();
-    up.set_option("seccomp_sandbox=YES").unwrap();
-    assert!(up.set_option("seccomp_sandbox=NO").is_err());
+    up.set_option("reverse_lookup_enable=NO").unwrap();
+    assert!(up.set_option("reverse_lookup_enable=YES").is_err());
 }
 
 #[test]

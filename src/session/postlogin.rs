@@ -36,6 +36,8 @@ pub struct Session<'a> {
     root: OwnedFd,
     cwd: Vec<u8>,
     ascii: bool,
+    /// After EPSV ALL (RFC 2428) only EPSV may set up data connections.
+    epsv_all: bool,
     passive: Box<dyn PassiveSource + 'a>,
     rest: u64,
     #[allow(dead_code)]
@@ -56,6 +58,7 @@ impl<'a> Session<'a> {
             root,
             cwd: b"/".to_vec(),
             ascii: false,
+            epsv_all: false,
             passive,
             rest: 0,
             login,
@@ -83,7 +86,12 @@ impl<'a> Session<'a> {
                 let _ = self.ctrl.reply(reply::GOODBYE);
                 return Ok(false);
             }
-            Command::User(_) => self.ctrl.reply(reply::CANT_CHANGE_USER)?,
+            // An anonymous session is vsftpd's "guest" here.
+            Command::User(_) => self.ctrl.reply(reply::CANT_CHANGE_FROM_GUEST)?,
+            Command::Http => {
+                let _ = self.ctrl.reply(reply::HTTP_NOT_ALLOWED);
+                return Ok(false);
+            }
             Command::Pass(_) => self.ctrl.reply(reply::ALREADY_LOGGED_IN)?,
             Command::Syst => self.ctrl.reply(reply::SYST)?,
             Command::Feat => self.ctrl.send(&reply::feat())?,
@@ -192,7 +200,7 @@ impl<'a> Session<'a> {
     }
 
     fn pasv(&mut self, _extended: bool) -> Result<(), Ended> {
-        if !self.settings.config.pasv_enable {
+        if !self.settings.config.pasv_enable || self.epsv_all {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
         let Some(port) = self.open_pasv() else {
@@ -207,6 +215,7 @@ impl<'a> Session<'a> {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
         if arg.eq_ignore_ascii_case(b"ALL") {
+            self.epsv_all = true;
             return self.ctrl.reply(reply::EPSV_ALL_OK);
         }
         let family_ok = match arg {
