@@ -163,7 +163,7 @@ fn states_of_the_plan() {
         .iter()
         .filter(|t| t.state == State::Implemented)
         .count();
-    assert_eq!(implemented, 27);
+    assert_eq!(implemented, 28);
     assert_eq!(state("local_enable"), State::PlannedAccepted("#7"));
     assert_eq!(state("ssl_tlsv1_3"), State::Planned("FTPS"));
     assert!(matches!(state("isolate_network"), State::NoEffect(_)));

@@ -36,27 +36,6 @@ fn privsep_builder(name: &str) -> (ServerBuilder, PathBuf) {
     (b, empty)
 }
 
-/// The account sessions run as after login (ftp_username); created once if missing, so a
-/// fresh machine needs no `ftp` user.
-fn test_account() -> &'static str {
-    const NAME: &str = "vsftpdtest";
-    let exists = || {
-        std::process::Command::new("id")
-            .arg(NAME)
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !exists() {
-        // Several test binaries may race here; useradd locks /etc/passwd and one of them wins.
-        let _ = std::process::Command::new("useradd")
-            .args(["--system", "--no-create-home", "--home-dir", "/nonexistent"])
-            .args(["--shell", "/usr/sbin/nologin", NAME])
-            .output();
-    }
-    assert!(exists(), "cannot create the test account {NAME}");
-    NAME
-}
-
 /// The children of a process, from /proc (the kernel's own list).
 fn children(pid: u32) -> Vec<u32> {
     std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))

@@ -702,7 +702,6 @@ fn pasv_port_range_is_honoured() {
 /// anon_world_readable_only=YES (vsftpd's default): anonymous sessions get only files that
 /// are readable by "other", even when the process could read them.
 #[test]
-#[ignore = "anon_world_readable_only is planned in #4 (accepted at its default, not enforced yet)"]
 fn anon_world_readable_only_default() {
     let b = builder("world_readable_only").file("private.txt", "not for anonymous");
     let p = b.tree_path().join("private.txt");

@@ -234,7 +234,7 @@ tunables! {
         "Directory anonymous sessions are jailed in (unset: ftp_username's home; relative: below that home).";
     no_anon_password: Bool = "NO"; Upstream; Implemented;
         "Log anonymous users in without asking for a password.";
-    anon_world_readable_only: Bool = "YES"; Upstream; Planned("#4");
+    anon_world_readable_only: Bool = "YES"; Upstream; Implemented;
         "Anonymous users may only download files that everyone may read.";
     anon_upload_enable: Bool = "NO"; Upstream; Planned("#8");
         "Anonymous users may upload files (also needs write_enable=YES).";

@@ -40,7 +40,6 @@ pub struct Session<'a> {
     epsv_all: bool,
     passive: Box<dyn PassiveSource + 'a>,
     rest: u64,
-    #[allow(dead_code)]
     login: Login,
 }
 
@@ -297,6 +296,7 @@ impl<'a> Session<'a> {
             hide_ids: c.hide_ids,
             force_dot_files: c.force_dot_files,
             recurse_allowed: c.ls_recurse_enable,
+            world_readable_only: self.world_readable_only(),
             ..ListContext::default()
         }
     }
@@ -309,7 +309,7 @@ impl<'a> Session<'a> {
         let opened = sysfs::open_in_root(self.root.as_fd(), &path, OpenKind::Read)
             .and_then(|fd| sysfs::fstat(fd.as_fd()).map(|st| (fd, st)));
         let (fd, st) = match opened {
-            Ok((fd, st)) if st.is_regular() => (fd, st),
+            Ok((fd, st)) if st.is_regular() && self.may_read(st.mode) => (fd, st),
             _ => return self.ctrl.reply(reply::OPEN_FAILED),
         };
         let mut file = File::from(fd);
@@ -335,6 +335,17 @@ impl<'a> Session<'a> {
             Err(TransferError::Read) => self.ctrl.reply(reply::READ_FAILED),
             Err(TransferError::Write) => self.ctrl.reply(reply::WRITE_FAILED),
         }
+    }
+
+    /// anon_world_readable_only: an anonymous session gets only what "other" may read, even
+    /// when its process could read more (vsftpd's default).
+    fn world_readable_only(&self) -> bool {
+        matches!(self.login, Login::Anonymous { .. })
+            && self.settings.config.anon_world_readable_only
+    }
+
+    fn may_read(&self, mode: u32) -> bool {
+        !self.world_readable_only() || mode & 0o004 != 0
     }
 
     fn size(&mut self, arg: &[u8]) -> Result<(), Ended> {

@@ -261,6 +261,51 @@ pub struct ServerBuilder {
     readiness: Readiness,
 }
 
+/// The session model every test server runs in. As root (CI, and the README's test command)
+/// it is the real two-process model with the seccomp sandbox, so every session test also
+/// tests privilege separation; `VSFTPD_TEST_ONE_PROCESS=1` (or a non-root run) selects the
+/// one-process model (run_as_launching_user=YES), which the test command runs as well.
+pub fn one_process_model() -> bool {
+    std::env::var_os("VSFTPD_TEST_ONE_PROCESS").is_some() || !super::procs::running_as_root()
+}
+
+fn model_config(dir: &TempDir) -> Vec<(String, String)> {
+    let pairs: Vec<(&str, String)> = if one_process_model() {
+        vec![("run_as_launching_user", "YES".to_string())]
+    } else {
+        let empty = dir.mkdir("empty");
+        vec![
+            ("run_as_launching_user", "NO".to_string()),
+            ("nopriv_user", "nobody".to_string()),
+            ("ftp_username", test_account().to_string()),
+            ("secure_chroot_dir", empty.display().to_string()),
+            ("seccomp_sandbox", "YES".to_string()),
+        ]
+    };
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// The account sessions run as after login (ftp_username) in the two-process model; created
+/// once if missing, so a fresh machine needs no `ftp` user.
+pub fn test_account() -> &'static str {
+    const NAME: &str = "vsftpdtest";
+    let exists = || {
+        Command::new("id")
+            .arg(NAME)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !exists() {
+        // Several test binaries may race here; useradd locks /etc/passwd and one of them wins.
+        let _ = Command::new("useradd")
+            .args(["--system", "--no-create-home", "--home-dir", "/nonexistent"])
+            .args(["--shell", "/usr/sbin/nologin", NAME])
+            .output();
+    }
+    assert!(exists(), "cannot create the test account {NAME}");
+    NAME
+}
+
 impl ServerBuilder {
     /// A builder for the test `name` (used in the temp dir's name).
     pub fn new(name: &str) -> ServerBuilder {
@@ -272,13 +317,14 @@ impl ServerBuilder {
             ("listen_address", "127.0.0.1"),
             ("listen_port", "0"),
             ("background", "NO"),
-            ("run_as_launching_user", "YES"),
             ("anonymous_enable", "YES"),
             ("anon_root", tree_str.as_str()),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+        .collect::<Vec<_>>();
+        let mut conf = conf;
+        conf.extend(model_config(&dir));
         ServerBuilder {
             dir,
             tree,
