@@ -73,17 +73,6 @@ fn bind_all(settings: &Settings) -> Result<Vec<TcpListener>, String> {
     Ok(out)
 }
 
-/// An IPv4 client seen through a dual-stack socket counts as its IPv4 address.
-pub fn normalize_ip(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map(IpAddr::V4)
-            .unwrap_or(IpAddr::V6(v6)),
-        v4 => v4,
-    }
-}
-
 /// Live sessions, for max_clients and max_per_ip.
 #[derive(Default)]
 struct Sessions {
@@ -282,7 +271,7 @@ fn accept_all(
             // ECONNABORTED, EMFILE and friends: drop this one, keep serving.
             Err(_) => return,
         };
-        let ip = normalize_ip(peer.ip());
+        let ip = crate::data::passive::canonical_ip(peer.ip());
         let c = &settings.config;
         let max_clients = usize::try_from(c.max_clients).unwrap_or(usize::MAX);
         if c.max_clients > 0 && sessions.total() >= max_clients {

@@ -4,10 +4,10 @@
 //! resolution, symlinks and `..` included, so a path from the network can never name a file
 //! outside the root, with or without chroot(2).
 
-use std::ffi::{CString, OsStr, OsString};
+use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 
 use super::cerr;
 
@@ -130,89 +130,6 @@ pub fn fstat(fd: BorrowedFd<'_>) -> io::Result<FileStat> {
     cerr(unsafe { libc::fstat(fd.as_raw_fd(), st.as_mut_ptr()) })?;
     // SAFETY: fstat returned 0, so it filled `st`.
     Ok(FileStat::from_libc(unsafe { &st.assume_init() }))
-}
-
-/// lstat of `name` (one component) inside an open directory.
-pub fn lstat_at(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<FileStat> {
-    stat_at(dir, name, libc::AT_SYMLINK_NOFOLLOW)
-}
-
-/// stat of `name` inside an open directory, following a final symlink.
-pub fn stat_at_follow(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<FileStat> {
-    stat_at(dir, name, 0)
-}
-
-fn stat_at(dir: BorrowedFd<'_>, name: &OsStr, flags: i32) -> io::Result<FileStat> {
-    let c = cstring(name.as_bytes())?;
-    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: valid dirfd, NUL-terminated name, and an out-pointer for one struct stat.
-    cerr(unsafe { libc::fstatat(dir.as_raw_fd(), c.as_ptr(), st.as_mut_ptr(), flags) })?;
-    // SAFETY: fstatat returned 0, so it filled `st`.
-    Ok(FileStat::from_libc(unsafe { &st.assume_init() }))
-}
-
-/// readlink of `name` inside an open directory; the target is capped at PATH_MAX bytes.
-pub fn readlink_at(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<OsString> {
-    let c = cstring(name.as_bytes())?;
-    let mut buf = vec![0u8; 4096];
-    // SAFETY: `buf` has buf.len() writable bytes; readlinkat writes at most that many.
-    let n = cerr(unsafe {
-        libc::readlinkat(
-            dir.as_raw_fd(),
-            c.as_ptr(),
-            buf.as_mut_ptr().cast::<libc::c_char>(),
-            buf.len(),
-        )
-    })?;
-    buf.truncate(usize::try_from(n).unwrap_or(0));
-    Ok(OsString::from_vec(buf))
-}
-
-/// Reads every entry name of an open directory (without "." and ".."), at most `max` of them.
-/// The fd is duplicated, so the caller keeps its own for stat calls.
-pub fn read_dir_names(dir: BorrowedFd<'_>, max: usize) -> io::Result<Vec<OsString>> {
-    let dup = dir.try_clone_to_owned()?;
-    let raw = dup.as_raw_fd();
-    // SAFETY: fdopendir takes ownership of `raw` (we forget `dup`), and returns NULL on error.
-    let dirp = unsafe { libc::fdopendir(raw) };
-    if dirp.is_null() {
-        return Err(io::Error::last_os_error());
-    }
-    std::mem::forget(dup);
-    // SAFETY: rewind a valid DIR*, so a second listing of the same fd starts at the top.
-    unsafe { libc::rewinddir(dirp) };
-    let mut names = Vec::new();
-    let result = loop {
-        if names.len() >= max {
-            break Ok(());
-        }
-        // SAFETY: errno is thread-local; reset it to tell end-of-directory from an error.
-        unsafe { *libc::__errno_location() = 0 };
-        // SAFETY: `dirp` is a valid DIR* until closedir below.
-        let ent = unsafe { libc::readdir64(dirp) };
-        if ent.is_null() {
-            let err = io::Error::last_os_error();
-            break if err.raw_os_error() == Some(0) {
-                Ok(())
-            } else {
-                Err(err)
-            };
-        }
-        // SAFETY: readdir returned a valid dirent whose d_name is NUL-terminated.
-        let name = unsafe { std::ffi::CStr::from_ptr((*ent).d_name.as_ptr()) };
-        let bytes = name.to_bytes();
-        if bytes != b"." && bytes != b".." {
-            names.push(OsString::from_vec(bytes.to_vec()));
-        }
-    };
-    // SAFETY: `dirp` is valid and closed once; this also closes the dup'd fd.
-    unsafe { libc::closedir(dirp) };
-    result.map(|()| names)
-}
-
-/// Re-export for callers that hold an fd and want a borrowed handle.
-pub fn borrow(fd: &OwnedFd) -> BorrowedFd<'_> {
-    fd.as_fd()
 }
 
 /// Calls `f` with the name of every entry of an open directory, "." and ".." included, in
