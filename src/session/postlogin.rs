@@ -10,11 +10,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use super::control::{Control, Ended};
 use crate::auth::Login;
 use crate::config::Settings;
-use crate::data::listing::{self, ListContext, ListOutcome};
+use crate::data::listing::{self, ListContext, ListKind, ListOutcome};
 use crate::data::passive::{self, AcceptError, PassiveSource};
 use crate::data::transfer::{self, TransferError};
 use crate::proto::command::{parse, Command};
-use crate::proto::reply;
+use crate::proto::reply::{self, ServerStatus};
 use crate::sys::fs::{self as sysfs, OpenKind};
 
 /// Listings are written through a buffer of this size (a 10,000-entry directory in a few
@@ -128,6 +128,11 @@ impl<'a> Session<'a> {
             Command::Nlst(arg) => self.list(&arg, false)?,
             Command::Retr(arg) => self.retr(&arg, rest)?,
             Command::Size(arg) => self.size(&arg)?,
+            Command::Help => self.ctrl.send(&reply::help())?,
+            Command::Mdtm(arg) => self.mdtm(&arg)?,
+            Command::Stat(arg) if arg.is_empty() => self.stat_server()?,
+            Command::Stat(arg) => self.stat_path(&arg)?,
+            Command::Site(_) => self.site()?,
             Command::Rest(arg) => self.rest_cmd(&arg)?,
             cmd if cmd.is_write() && !c.write_enable => {
                 self.ctrl.reply(reply::PERMISSION_DENIED)?
@@ -355,6 +360,92 @@ impl<'a> Session<'a> {
         match st {
             Ok(st) if st.is_regular() => self.ctrl.reply_text(213, st.size.to_string().as_bytes()),
             _ => self.ctrl.reply(reply::SIZE_FAILED),
+        }
+    }
+
+    /// MDTM: `213 YYYYMMDDHHMMSS` (GMT) for a regular file. vsftpd stats the whole argument
+    /// first and, when writes are not allowed, answers from that stat even for the set-form
+    /// (`MDTM 20200101000000 file`): there is no file of that whole name, so it answers
+    /// `550 Could not get file modification time.` An anonymous session may set times only
+    /// with anon_other_write_enable=YES, which the configuration refuses until #8; so here the
+    /// whole argument is always the path, exactly as vsftpd's read branch.
+    fn mdtm(&mut self, arg: &[u8]) -> Result<(), Ended> {
+        let path = self.resolve(arg);
+        let st = sysfs::open_in_root(self.root.as_fd(), &path, OpenKind::Path)
+            .and_then(|fd| sysfs::fstat(fd.as_fd()));
+        match st {
+            Ok(st) if st.is_regular() => {
+                let stamp = listing::mdtm_timestamp(st.mtime, self.list_context().utc_offset);
+                self.ctrl.send(&reply::mdtm(&stamp))
+            }
+            _ => self.ctrl.reply(reply::MDTM_FAILED),
+        }
+    }
+
+    /// STAT without an argument: vsftpd's `211-FTP server status:` body. Allowed even with
+    /// dirlist_enable=NO, as vsftpd.
+    fn stat_server(&mut self) -> Result<(), Ended> {
+        let c = &self.settings.config;
+        let (user, rate_max) = match self.login {
+            // vsftpd replaces the USER name of an anonymous login with ftp_username.
+            Login::Anonymous { .. } => (
+                c.ftp_username
+                    .as_deref()
+                    .unwrap_or("ftp")
+                    .as_bytes()
+                    .to_vec(),
+                u64::from(c.anon_max_rate),
+            ),
+        };
+        let status = ServerStatus {
+            remote_ip: self.ctrl.peer.ip().to_string().into_bytes(),
+            user,
+            ascii: self.ascii,
+            rate_max,
+            idle_timeout: u64::from(c.idle_session_timeout),
+            control_tls: false,
+            data_tls: false,
+            // The session does not know the listener's count at its start: the line is left out.
+            num_clients: 0,
+        };
+        self.ctrl.send(&reply::server_status(&status))
+    }
+
+    /// `STAT <path>`: the listing (`ls -la` style) over the control channel between
+    /// `213-Status follows:` and `213 End of status`. A directory that cannot be opened (or is
+    /// not world-readable for anonymous) gives an empty body, as vsftpd.
+    fn stat_path(&mut self, arg: &[u8]) -> Result<(), Ended> {
+        if !self.settings.config.dirlist_enable {
+            return self.ctrl.reply(reply::PERMISSION_DENIED);
+        }
+        let ctx = self.list_context();
+        let mut body = Vec::new();
+        // The listing goes to memory, so an error can only come from reading the directory:
+        // send what was listed, and the end line as vsftpd does.
+        let _ = listing::list_with(
+            self.root.as_fd(),
+            &self.cwd,
+            arg,
+            ListKind::Stat,
+            &ctx,
+            &mut body,
+        );
+        let r = reply::multi_text(
+            reply::STAT_FILE_HEADER.0,
+            reply::STAT_FILE_HEADER.1.as_bytes(),
+            &body,
+            reply::STAT_FILE_END.1.as_bytes(),
+        );
+        self.ctrl.send(&r)
+    }
+
+    /// SITE: vsftpd runs `handle_site` (SITE HELP: `214 UMASK HELP`, or `214 CHMOD UMASK HELP`
+    /// with write_enable and chmod_enable; others `500 Unknown SITE command.`) only for
+    /// non-anonymous sessions. An anonymous SITE of any kind, HELP included, falls through to
+    /// its `550 Permission denied.` list.
+    fn site(&mut self) -> Result<(), Ended> {
+        match self.login {
+            Login::Anonymous { .. } => self.ctrl.reply(reply::PERMISSION_DENIED),
         }
     }
 
