@@ -190,6 +190,7 @@ fn prelogin_process(
     ch: &Channel,
     how: &Confinement<'_>,
 ) -> i32 {
+    let banner = crate::session::load_banner(settings);
     if let Err(msg) = confine(settings, how) {
         return send_oops(&stream, &msg);
     }
@@ -201,7 +202,7 @@ fn prelogin_process(
     // post-login process, which reads the same connection.
     ctrl.set_exact_reads(true);
     ctrl.set_idle_timeout(settings.config.idle_session_timeout);
-    if crate::session::greet(settings, &mut ctrl).is_err() {
+    if crate::session::greet(settings, &mut ctrl, banner.as_deref()).is_err() {
         return 0;
     }
     let mut auth = HelperAuth { channel: ch };

@@ -26,7 +26,8 @@ pub fn run(settings: &Settings, stream: TcpStream) -> i32 {
         Err(_) => return 0,
     };
     ctrl.set_idle_timeout(settings.config.idle_session_timeout);
-    if greet(settings, &mut ctrl).is_err() {
+    let banner = load_banner(settings);
+    if greet(settings, &mut ctrl, banner.as_deref()).is_err() {
         return 0;
     }
     let login = match prelogin::run(settings, &mut ctrl, &mut prelogin::LocalAuth(settings)) {
@@ -54,10 +55,18 @@ pub fn run(settings: &Settings, stream: TcpStream) -> i32 {
     0
 }
 
-/// The 220 greeting: ftpd_banner, or our name.
-pub fn greet(settings: &Settings, ctrl: &mut Control) -> Result<(), Ended> {
-    match &settings.config.ftpd_banner {
-        Some(banner) => ctrl.reply_text(220, banner.as_bytes()),
-        None => ctrl.reply_text(220, format!("(vsFTPd-rs {})", crate::VERSION).as_bytes()),
+/// The 220 greeting: banner_file's text (read before any chroot, see `load_banner`),
+/// ftpd_banner, or our name.
+pub fn greet(settings: &Settings, ctrl: &mut Control, banner: Option<&[u8]>) -> Result<(), Ended> {
+    if let Some(text) = banner {
+        return ctrl.send(&reply::greeting_banner_file(text));
     }
+    ctrl.send(&reply::greeting(
+        settings.config.ftpd_banner.as_deref().map(str::as_bytes),
+    ))
+}
+
+/// Reads banner_file (issue #4), while the process can still see it: before the jail.
+pub fn load_banner(_settings: &Settings) -> Option<Vec<u8>> {
+    None
 }

@@ -1,0 +1,208 @@
+//! After login: the command loop of a logged-in session, dispatched by `match` on the parsed
+//! command. Handlers never see the raw line; they live beside this file, one concern each.
+
+use std::os::fd::{AsFd, OwnedFd};
+
+mod active;
+mod dirlist;
+mod info;
+mod messages;
+mod names;
+mod xfer;
+
+use super::control::{Control, Ended};
+use crate::auth::Login;
+use crate::config::Settings;
+use crate::data::listing;
+use crate::data::passive::PassiveSource;
+use crate::proto::command::{parse, Command};
+use crate::proto::reply;
+use crate::sys::fs::{self as sysfs, OpenKind};
+
+/// Listings are written through a buffer of this size (a 10,000-entry directory in a few
+/// writes instead of one per line).
+const LIST_BUFFER: usize = 64 * 1024;
+
+/// The reply to OPTS, before and after login alike.
+pub fn opts_reply(arg: &[u8]) -> (u16, &'static str) {
+    if arg.eq_ignore_ascii_case(b"UTF8 ON") {
+        reply::UTF8_ALWAYS
+    } else {
+        reply::OPTS_NOT_UNDERSTOOD
+    }
+}
+
+pub struct Session<'a> {
+    settings: &'a Settings,
+    ctrl: Control,
+    root: OwnedFd,
+    cwd: Vec<u8>,
+    ascii: bool,
+    /// After EPSV ALL (RFC 2428) only EPSV may set up data connections.
+    epsv_all: bool,
+    passive: Box<dyn PassiveSource + 'a>,
+    rest: u64,
+    login: Login,
+}
+
+impl<'a> Session<'a> {
+    pub fn new(
+        settings: &'a Settings,
+        ctrl: Control,
+        root: OwnedFd,
+        login: Login,
+        passive: Box<dyn PassiveSource + 'a>,
+    ) -> Self {
+        Session {
+            settings,
+            ctrl,
+            root,
+            cwd: b"/".to_vec(),
+            ascii: false,
+            epsv_all: false,
+            passive,
+            rest: 0,
+            login,
+        }
+    }
+
+    pub fn run(&mut self) {
+        while let Ok(line) = self.ctrl.read_line() {
+            match self.dispatch(parse(&line)) {
+                Ok(true) => {}
+                Ok(false) | Err(_) => break,
+            }
+        }
+        self.ctrl.shutdown();
+    }
+
+    /// Handles one command; `Ok(false)` ends the session (QUIT).
+    fn dispatch(&mut self, cmd: Command) -> Result<bool, Ended> {
+        let c = &self.settings.config;
+        // REST applies to the very next command only.
+        let rest = std::mem::take(&mut self.rest);
+        match cmd {
+            Command::Empty => {}
+            Command::Quit => {
+                let _ = self.ctrl.reply(reply::GOODBYE);
+                return Ok(false);
+            }
+            // An anonymous session is vsftpd's "guest" here.
+            Command::User(_) => self.ctrl.reply(reply::CANT_CHANGE_FROM_GUEST)?,
+            Command::Http => {
+                let _ = self.ctrl.reply(reply::HTTP_NOT_ALLOWED);
+                return Ok(false);
+            }
+            Command::Pass(_) => self.ctrl.reply(reply::ALREADY_LOGGED_IN)?,
+            Command::Syst => self.ctrl.reply(reply::SYST)?,
+            Command::Feat => self.ctrl.send(&reply::feat())?,
+            Command::Opts(arg) => self.opts(&arg)?,
+            Command::Noop => self.ctrl.reply(reply::NOOP)?,
+            Command::Pwd => {
+                let r = reply::pwd(&self.cwd);
+                self.ctrl.send(&r)?;
+            }
+            Command::Cwd(arg) => self.cwd(&arg)?,
+            Command::Cdup => self.cwd(b"..")?,
+            Command::Type(arg) => self.type_(&arg)?,
+            Command::Mode(arg) => {
+                if arg.eq_ignore_ascii_case(b"S") {
+                    self.ctrl.reply(reply::MODE_OK)?
+                } else {
+                    self.ctrl.reply(reply::MODE_BAD)?
+                }
+            }
+            Command::Stru(arg) => {
+                if arg.eq_ignore_ascii_case(b"F") {
+                    self.ctrl.reply(reply::STRU_OK)?
+                } else {
+                    self.ctrl.reply(reply::STRU_BAD)?
+                }
+            }
+            Command::Allo => self.ctrl.reply(reply::ALLO_IGNORED)?,
+            Command::Acct => self.ctrl.reply(reply::ACCT_NOT_IMPLEMENTED)?,
+            Command::Smnt => self.ctrl.reply(reply::SMNT_NOT_IMPLEMENTED)?,
+            Command::Rein => self.ctrl.reply(reply::REIN_NOT_IMPLEMENTED)?,
+            Command::Abor => self.abor()?,
+            Command::Port(arg) => self.port(&arg)?,
+            Command::Eprt(arg) => self.eprt(&arg)?,
+            Command::Mlsd(arg) => self.mlsd(&arg)?,
+            Command::Mlst(arg) => self.mlst(&arg)?,
+            Command::Pasv => self.pasv(false)?,
+            Command::Epsv(arg) => self.epsv(&arg)?,
+            Command::List(arg) => self.list(&arg, true)?,
+            Command::Nlst(arg) => self.list(&arg, false)?,
+            Command::Retr(arg) => self.retr(&arg, rest)?,
+            Command::Size(arg) => self.size(&arg)?,
+            Command::Help => self.ctrl.send(&reply::help())?,
+            Command::Mdtm(arg) => self.mdtm(&arg)?,
+            Command::Stat(arg) if arg.is_empty() => self.stat_server()?,
+            Command::Stat(arg) => self.stat_path(&arg)?,
+            Command::Site(_) => self.site()?,
+            Command::Rest(arg) => self.rest_cmd(&arg)?,
+            cmd if cmd.is_write() && !c.write_enable => {
+                self.ctrl.reply(reply::PERMISSION_DENIED)?
+            }
+            _ => self.ctrl.reply(reply::UNKNOWN_COMMAND)?,
+        }
+        Ok(true)
+    }
+
+    /// The path as the kernel should resolve it: the argument joined to the cwd, `..` and all.
+    /// The kernel walks it beneath the root (RESOLVE_IN_ROOT), so a component that does not
+    /// exist fails as it would with vsftpd's chdir/open, and nothing can climb out of the root.
+    fn resolve(&self, arg: &[u8]) -> Vec<u8> {
+        if arg.first() == Some(&b'/') {
+            return arg.to_vec();
+        }
+        let mut p = Vec::with_capacity(self.cwd.len() + 1 + arg.len());
+        p.extend_from_slice(&self.cwd);
+        if p.last() != Some(&b'/') {
+            p.push(b'/');
+        }
+        p.extend_from_slice(arg);
+        p
+    }
+
+    fn cwd(&mut self, arg: &[u8]) -> Result<(), Ended> {
+        let path = self.resolve(arg);
+        if self.denied(&path) {
+            return self.ctrl.reply(reply::PERMISSION_DENIED);
+        }
+        match sysfs::open_in_root(self.root.as_fd(), &path, OpenKind::Directory) {
+            Ok(_) => {
+                // What PWD shows: the lexical form, never above "/".
+                self.cwd = listing::normalize_path(&self.cwd, arg);
+                self.dir_message()?;
+                self.ctrl.reply(reply::CWD_OK)
+            }
+            Err(_) => self.ctrl.reply(reply::CWD_FAIL),
+        }
+    }
+
+    fn type_(&mut self, arg: &[u8]) -> Result<(), Ended> {
+        let upper = arg.to_ascii_uppercase();
+        match upper.as_slice() {
+            b"I" | b"L8" | b"L 8" => {
+                self.ascii = false;
+                self.ctrl.reply(reply::TYPE_BINARY)
+            }
+            b"A" | b"A N" => {
+                self.ascii = true;
+                self.ctrl.reply(reply::TYPE_ASCII)
+            }
+            _ => self.ctrl.reply(reply::TYPE_BAD),
+        }
+    }
+
+    /// anon_world_readable_only: an anonymous session gets only what "other" may read, even
+    /// when its process could read more (vsftpd's default).
+    fn world_readable_only(&self) -> bool {
+        matches!(self.login, Login::Anonymous { .. })
+            && self.settings.config.anon_world_readable_only
+    }
+
+    fn may_read(&self, mode: u32) -> bool {
+        !self.world_readable_only() || mode & 0o004 != 0
+    }
+}

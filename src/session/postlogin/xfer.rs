@@ -1,0 +1,147 @@
+//! Data connections and downloads: PASV, EPSV, REST, RETR (and, with issue #5, PORT, EPRT, ABOR).
+
+use std::fs::File;
+use std::net::{IpAddr, Ipv4Addr, TcpStream};
+use std::os::fd::AsFd;
+use std::time::Duration;
+
+use super::Session;
+use crate::data::passive::{self, AcceptError};
+use crate::data::transfer::{self, TransferError};
+use crate::proto::reply::{self};
+use crate::session::control::Ended;
+use crate::sys::fs::{self as sysfs, OpenKind};
+
+impl Session<'_> {
+    /// The address to put in a 227 reply: pasv_address, or the control connection's own
+    /// (IPv4) address.
+    pub(super) fn pasv_reply_ip(&self) -> Ipv4Addr {
+        if let Some(a) = self.settings.config.pasv_address.as_deref() {
+            if let Ok(ip) = a.parse::<Ipv4Addr>() {
+                return ip;
+            }
+        }
+        match passive::canonical_ip(self.ctrl.local.ip()) {
+            IpAddr::V4(v4) => v4,
+            IpAddr::V6(_) => Ipv4Addr::UNSPECIFIED,
+        }
+    }
+
+    pub(super) fn open_pasv(&mut self) -> Option<u16> {
+        self.passive.listen().ok()
+    }
+
+    pub(super) fn pasv(&mut self, _extended: bool) -> Result<(), Ended> {
+        if !self.settings.config.pasv_enable || self.epsv_all {
+            return self.ctrl.reply(reply::PERMISSION_DENIED);
+        }
+        let Some(port) = self.open_pasv() else {
+            return self.ctrl.reply(reply::PASV_FAILED);
+        };
+        let r = reply::pasv(self.pasv_reply_ip(), port);
+        self.ctrl.send(&r)
+    }
+
+    pub(super) fn epsv(&mut self, arg: &[u8]) -> Result<(), Ended> {
+        if !self.settings.config.pasv_enable {
+            return self.ctrl.reply(reply::PERMISSION_DENIED);
+        }
+        if arg.eq_ignore_ascii_case(b"ALL") {
+            self.epsv_all = true;
+            return self.ctrl.reply(reply::EPSV_ALL_OK);
+        }
+        let family_ok = match arg {
+            b"" => true,
+            b"1" => passive::canonical_ip(self.ctrl.local.ip()).is_ipv4(),
+            b"2" => passive::canonical_ip(self.ctrl.local.ip()).is_ipv6(),
+            _ => false,
+        };
+        if !family_ok {
+            return self.ctrl.reply(reply::EPSV_BAD_PROTOCOL);
+        }
+        let Some(port) = self.open_pasv() else {
+            return self.ctrl.reply(reply::PASV_FAILED);
+        };
+        let r = reply::epsv(port);
+        self.ctrl.send(&r)
+    }
+
+    /// Takes the data connection the client was told about, or sends the reply that says
+    /// why there is none.
+    pub(super) fn data_connection(&mut self) -> Result<Option<TcpStream>, Ended> {
+        if !self.passive.is_listening() {
+            self.ctrl.reply(reply::USE_PORT_OR_PASV)?;
+            return Ok(None);
+        }
+        match self.passive.accept() {
+            Ok(s) => {
+                let d = u64::from(self.settings.config.data_connection_timeout);
+                if d > 0 {
+                    let _ = s.set_write_timeout(Some(Duration::from_secs(d)));
+                }
+                Ok(Some(s))
+            }
+            Err(AcceptError::BadIp) => {
+                self.ctrl.reply(reply::BAD_IP_CONNECTING)?;
+                Ok(None)
+            }
+            Err(AcceptError::NotListening) => {
+                self.ctrl.reply(reply::USE_PORT_OR_PASV)?;
+                Ok(None)
+            }
+            Err(_) => {
+                self.ctrl.reply(reply::FAILED_TO_ESTABLISH)?;
+                Ok(None)
+            }
+        }
+    }
+
+    pub(super) fn retr(&mut self, arg: &[u8], rest: u64) -> Result<(), Ended> {
+        if !self.settings.config.download_enable {
+            return self.ctrl.reply(reply::PERMISSION_DENIED);
+        }
+        let path = self.resolve(arg);
+        if self.denied(&path) {
+            return self.ctrl.reply(reply::PERMISSION_DENIED);
+        }
+        let opened = sysfs::open_in_root(self.root.as_fd(), &path, OpenKind::Read)
+            .and_then(|fd| sysfs::fstat(fd.as_fd()).map(|st| (fd, st)));
+        let (fd, st) = match opened {
+            Ok((fd, st)) if st.is_regular() && self.may_read(st.mode) => (fd, st),
+            _ => return self.ctrl.reply(reply::OPEN_FAILED),
+        };
+        let mut file = File::from(fd);
+        if rest > 0 {
+            if self.ascii {
+                return self.ctrl.reply(reply::NO_ASCII_RESUME);
+            }
+            if crate::sys::net::seek_to(file.as_fd(), rest).is_err() {
+                return self.ctrl.reply(reply::OPEN_FAILED);
+            }
+        }
+        let Some(mut data) = self.data_connection()? else {
+            return Ok(());
+        };
+        let opening = reply::retr_opening(false, arg, st.size);
+        self.ctrl.send(&opening)?;
+        let len = st.size.saturating_sub(rest);
+        let result =
+            transfer::send_file(&mut file, &mut data, len, self.settings.config.use_sendfile);
+        drop(data);
+        match result {
+            Ok(_) => self.ctrl.reply(reply::TRANSFER_OK),
+            Err(TransferError::Read) => self.ctrl.reply(reply::READ_FAILED),
+            Err(TransferError::Write) => self.ctrl.reply(reply::WRITE_FAILED),
+        }
+    }
+
+    pub(super) fn rest_cmd(&mut self, arg: &[u8]) -> Result<(), Ended> {
+        let digits: Vec<u8> = arg.iter().copied().take_while(u8::is_ascii_digit).collect();
+        let value = std::str::from_utf8(&digits)
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0);
+        self.rest = value;
+        self.ctrl.send(&reply::rest_ok(value))
+    }
+}
