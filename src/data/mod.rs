@@ -3,6 +3,7 @@
 //! ([`passive`]) and file transfers ([`transfer`]).
 #![forbid(unsafe_code)]
 
+pub mod active;
 pub mod listing;
 pub mod passive;
 pub mod transfer;

@@ -165,6 +165,7 @@ fn start_postlogin(
 
 /// Chroot, drop every capability and privilege, and (with seccomp_sandbox) load the filter.
 fn confine(settings: &Settings, how: &Confinement<'_>) -> Result<(), String> {
+    crate::sys::time::init_local_time();
     process::set_parent_death_signal(signal::SIGKILL)
         .map_err(|e| format!("prctl PR_SET_PDEATHSIG: {e}"))?;
     creds::chroot(how.root)

@@ -21,6 +21,7 @@
     clippy::panic
 )]
 
+pub mod addr;
 pub mod command;
 pub mod line;
 pub mod path;

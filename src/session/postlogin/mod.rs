@@ -40,6 +40,8 @@ pub struct Session<'a> {
     ascii: bool,
     /// After EPSV ALL (RFC 2428) only EPSV may set up data connections.
     epsv_all: bool,
+    /// Where PORT/EPRT asked the next data connection to go (cleared by PASV/EPSV).
+    port_target: Option<std::net::SocketAddr>,
     passive: Box<dyn PassiveSource + 'a>,
     rest: u64,
     login: Login,
@@ -60,6 +62,7 @@ impl<'a> Session<'a> {
             cwd: b"/".to_vec(),
             ascii: false,
             epsv_all: false,
+            port_target: None,
             passive,
             rest: 0,
             login,

@@ -28,6 +28,7 @@ impl Session<'_> {
     }
 
     pub(super) fn open_pasv(&mut self) -> Option<u16> {
+        self.port_target = None;
         self.passive.listen().ok()
     }
 
@@ -69,6 +70,9 @@ impl Session<'_> {
     /// Takes the data connection the client was told about, or sends the reply that says
     /// why there is none.
     pub(super) fn data_connection(&mut self) -> Result<Option<TcpStream>, Ended> {
+        if let Some(target) = self.port_target.take() {
+            return self.active_connection(target);
+        }
         if !self.passive.is_listening() {
             self.ctrl.reply(reply::USE_PORT_OR_PASV)?;
             return Ok(None);

@@ -1,0 +1,1 @@
+//! Active data connections (PORT, EPRT; issue #5).

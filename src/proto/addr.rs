@@ -1,0 +1,1 @@
+//! PORT, EPRT and EPSV arguments (issue #5).
