@@ -1,0 +1,132 @@
+//! Issue #5, load and crowd behaviour of the listener: silent connections from many
+//! addresses, the per-address limit at vsftpd's default, and a storm of connect/close. Each
+//! ends at worst the sessions it concerns; a real login keeps working throughout.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn builder(name: &str) -> ServerBuilder {
+    ServerBuilder::new(name)
+        .file("hello.txt", "hello world")
+        .set("max_clients", "20000")
+}
+
+/// A real client from 127.0.0.1: login, LIST and RETR.
+fn real_session_works(server: &Server) {
+    let mut c = server.login();
+    c.cmd("TYPE I").assert_is("200 Switching to Binary mode.");
+    let t = c.transfer("RETR hello.txt");
+    assert_eq!(t.data, b"hello world");
+    t.end.expect("226").assert_is("226 Transfer complete.");
+    c.cmd("QUIT").assert_is("221 Goodbye.");
+}
+
+/// Sessions (helper processes) the listener still has.
+fn live_sessions(pid: u32) -> usize {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .count()
+}
+
+#[test]
+fn two_hundred_silent_clients_from_other_addresses() {
+    let server = builder("load_silent").start();
+    let port = server.port();
+    // Python can bind a source address before connecting (std cannot): 200 connections from
+    // 127.0.0.2 .. 127.0.0.201, each reading its greeting, then all held open and silent.
+    let script = format!(
+        "import socket, sys\n\
+         socks = []\n\
+         for i in range(2, 202):\n\
+         \x20   s = socket.socket()\n\
+         \x20   s.settimeout(20)\n\
+         \x20   s.bind(('127.0.0.%d' % i, 0))\n\
+         \x20   s.connect(('127.0.0.1', {port}))\n\
+         \x20   g = s.recv(200)\n\
+         \x20   assert g.startswith(b'220 '), g\n\
+         \x20   socks.append(s)\n\
+         print('ready', len(socks), flush=True)\n\
+         sys.stdin.read()\n"
+    );
+    let mut crowd = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(crowd.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "ready 200", "the crowd could not connect");
+    assert!(
+        live_sessions(server.pid()) >= 200,
+        "the crowd is not being served"
+    );
+    real_session_works(&server);
+    drop(crowd.stdin.take());
+    let _ = crowd.wait();
+    assert!(
+        wait_until(Duration::from_secs(20), || live_sessions(server.pid()) == 0),
+        "sessions of the closed crowd were not reaped"
+    );
+}
+
+#[test]
+fn the_fifty_first_connection_from_one_address_is_refused() {
+    // vsftpd's default max_per_ip is 50.
+    let server = builder("load_per_ip").unset("max_per_ip").start();
+    let mut held = Vec::new();
+    for _ in 0..50 {
+        let (c, g) = server.connect();
+        g.assert_code(220);
+        held.push(c);
+    }
+    let (mut c, g) = server.connect();
+    g.assert_is("421 There are too many connections from your internet address.");
+    c.assert_closed();
+    // Freeing one slot lets the next one in.
+    drop(held.pop());
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            let (_c, g) = server.connect();
+            g.code == 220
+        }),
+        "a freed slot was never reused"
+    );
+}
+
+#[test]
+fn a_thousand_connect_and_close_leave_the_listener_serving() {
+    // No per-address limit here: the storm itself comes from one address faster than its
+    // sessions end.
+    let mut server = builder("load_storm").set("max_per_ip", "0").start();
+    let addr = server.addr();
+    let start = Instant::now();
+    for _ in 0..1000 {
+        let s = TcpStream::connect(addr).unwrap();
+        drop(s);
+    }
+    // Half-open clients that write garbage and vanish, too.
+    for _ in 0..50 {
+        let mut s = TcpStream::connect(addr).unwrap();
+        let _ = s.write_all(b"\xff\xfb\x01USER \x00\r\nPASS x\r\n");
+    }
+    assert!(start.elapsed() < Duration::from_secs(120));
+    real_session_works(&server);
+    assert!(
+        wait_until(Duration::from_secs(30), || live_sessions(server.pid()) == 0),
+        "sessions were not reaped: {} left",
+        live_sessions(server.pid())
+    );
+    assert!(server.is_running());
+    assert!(!server.stderr().contains("panicked"), "{}", server.stderr());
+}
