@@ -9,6 +9,7 @@ pub mod config;
 pub mod daemon;
 pub mod data;
 pub mod fs;
+pub mod fuzzing;
 pub mod limits;
 pub mod privsep;
 pub mod proto;

@@ -25,3 +25,29 @@ pub const MAX_DIR_ENTRIES: usize = 1_000_000;
 pub const MAX_LIST_DEPTH: usize = 64;
 /// Longest path (virtual, as the client sees it) that a session builds.
 pub const MAX_PATH: usize = 4096;
+/// Largest banner_file read; longer files are cut here (vsftpd reads it with
+/// VSFTP_CONF_FILE_MAX).
+pub const MAX_BANNER_FILE: u64 = 100 * 1024;
+/// Largest banned_email_file / email_password_file read; longer files are cut here (vsftpd:
+/// VSFTP_CONF_FILE_MAX).
+pub const MAX_EMAIL_LIST_FILE: u64 = 100 * 1024;
+/// Largest message_file shown on entering a directory; longer files are cut here (vsftpd:
+/// VSFTP_MAX_MSGFILE_SIZE).
+pub const MAX_DIR_MESSAGE: u64 = 1000;
+/// Directories whose message a session remembers having shown (vsftpd:
+/// VSFTP_MAX_VISIT_REMEMBER); past this, new directories show theirs on every visit.
+pub const MAX_VISITED_DIRS: usize = 100;
+/// Commands a client may queue on the control connection during a transfer (read while looking
+/// for ABOR, answered afterwards); beyond that the rest waits unread on the socket.
+pub const MAX_PENDING_COMMANDS: usize = 16;
+/// How soon a transfer looks again at a control connection that holds half a line (the rest of
+/// an ABOR after its Telnet IP/DM prefix, say) rather than poll it in a busy loop.
+pub const PARTIAL_LINE_RECHECK: std::time::Duration = std::time::Duration::from_millis(50);
+/// Bytes per sendfile(2) call when no rate limit applies: between two calls the transfer looks
+/// at the control connection (ABOR) and the data timeout.
+pub const SENDFILE_CHUNK: usize = 1024 * 1024;
+/// The read/write buffer of a download, and the largest trans_chunk_size honoured (vsftpd:
+/// VSFTP_DATA_BUFSIZE; also its chunk under a rate limit when trans_chunk_size is 0).
+pub const DATA_BUFFER: usize = 64 * 1024;
+/// The smallest trans_chunk_size honoured (vsftpd: 4096); smaller values are raised to it.
+pub const MIN_TRANS_CHUNK: usize = 4096;

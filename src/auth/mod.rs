@@ -3,6 +3,8 @@
 //! child, so the child cannot decide anything alone.
 #![forbid(unsafe_code)]
 
+pub mod anonymous;
+
 use crate::config::Config;
 use crate::limits;
 
@@ -43,6 +45,10 @@ pub fn decide(config: &Config, user: &[u8], password: &[u8]) -> Option<Login> {
         return None;
     }
     if config.anonymous_enable && is_anonymous_name(user) {
+        // deny_email_enable / secure_email_list_enable, read from their files at each login.
+        if !anonymous::password_allowed(config, password) {
+            return None;
+        }
         return Some(Login::Anonymous {
             password: password.to_vec(),
         });

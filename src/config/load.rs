@@ -68,7 +68,7 @@ pub(super) fn read_config_file(path: &Path) -> Result<Vec<u8>, ConfigError> {
     Ok(bytes)
 }
 
-fn too_big(path: &Path) -> ConfigError {
+pub(super) fn too_big(path: &Path) -> ConfigError {
     ConfigError::whole_file(
         path,
         format!("file too big (the limit is {MAX_CONFIG_FILE} bytes)"),
@@ -270,7 +270,7 @@ pub(super) fn apply_toml(
     };
     let document: TomlDocument = toml::from_str(text).map_err(|e| {
         let line = e.span().map_or(1, |span| line_of(text, span.start));
-        ConfigError::at_line(path, line, e.message().trim_end().to_string())
+        ConfigError::at_line(path, line, e.message().trim_end().replace('\n', "; "))
     })?;
     let mut entries: Vec<_> = document.into_iter().collect();
     entries.sort_by_key(|(key, _)| key.span().start);

@@ -479,14 +479,33 @@ impl Loader {
     /// [`MAX_CONFIG_FILE`](crate::limits::MAX_CONFIG_FILE) bytes.
     pub fn load_file(&mut self, path: &Path) -> Result<(), ConfigError> {
         let bytes = load::read_config_file(path)?;
+        self.apply_text(path, &bytes)
+    }
+
+    /// Applies config text held in memory as if it had been read from a file called `name`
+    /// (key=value, or TOML when `name` ends in `.toml`): the same parser as
+    /// [`load_file`](Self::load_file) without the file checks, and errors cite `name`. Text
+    /// longer than [`MAX_CONFIG_FILE`](crate::limits::MAX_CONFIG_FILE) is refused as a file
+    /// would be. For the fuzz targets and tests.
+    pub fn load_text(&mut self, name: &str, text: &[u8]) -> Result<(), ConfigError> {
+        let path = Path::new(name);
+        if u64::try_from(text.len()).unwrap_or(u64::MAX) > crate::limits::MAX_CONFIG_FILE {
+            return Err(load::too_big(path));
+        }
+        self.apply_text(path, text)
+    }
+
+    /// The format chosen by the file name, then the bytes applied line by line (key=value) or
+    /// as one document (TOML).
+    fn apply_text(&mut self, path: &Path, bytes: &[u8]) -> Result<(), ConfigError> {
         let is_toml = path
             .file_name()
             .and_then(|n| n.to_str())
             .is_some_and(|n| n.ends_with(".toml"));
         if is_toml {
-            load::apply_toml(self, path, &bytes)
+            load::apply_toml(self, path, bytes)
         } else {
-            load::apply_key_value(self, path, &bytes)
+            load::apply_key_value(self, path, bytes)
         }
     }
 

@@ -203,13 +203,13 @@ fn suggestions_for_typos() {
 fn planned_refused_and_accepted() {
     let mut l = upstream();
     // At the default value, planned and refused tunables are accepted.
-    l.set_option("idle_session_timeout=300").unwrap();
+    l.set_option("delay_successful_login=0").unwrap();
     l.set_option("tcp_wrappers=NO").unwrap();
     l.set_option("ssl_tlsv1_2=YES").unwrap();
-    let e = l.set_option("idle_session_timeout=600").unwrap_err();
+    let e = l.set_option("delay_successful_login=5").unwrap_err();
     assert_eq!(
         e.to_string(),
-        "command line: idle_session_timeout=600: recognised but not supported yet (planned in #5)"
+        "command line: delay_successful_login=5: recognised but not supported yet (planned in #7)"
     );
     let e = l.set_option("ssl_enable=YES").unwrap_err();
     assert_eq!(

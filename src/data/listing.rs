@@ -125,8 +125,12 @@ pub struct ListContext<'a> {
     /// Current time (seconds since the epoch), for the six-month date rule.
     pub now: i64,
     /// Added to every timestamp before formatting: 0 for GMT (vsftpd's default); the local
-    /// offset with use_localtime.
+    /// offset with use_localtime (see [`ListContext::localtime`]).
     pub utc_offset: i64,
+    /// use_localtime: each timestamp is shifted by the local zone's offset *at that time*
+    /// ([`crate::sys::time::utc_offset_at`], DST-correct as vsftpd's `localtime()`), instead of
+    /// the fixed [`ListContext::utc_offset`].
+    pub localtime: bool,
     /// hide_ids: owner and group shown as `ftp`.
     pub hide_ids: bool,
     /// force_dot_files: dot files without `-a` (but `.` and `..` still only with `-a`).
@@ -156,6 +160,7 @@ impl ListContext<'_> {
         ListContext {
             now,
             utc_offset: 0,
+            localtime: false,
             hide_ids: false,
             force_dot_files: false,
             recurse_allowed: false,
@@ -167,11 +172,23 @@ impl ListContext<'_> {
     }
 }
 
+impl ListContext<'_> {
+    /// The offset to add to timestamp `t` before formatting it (listings and MDTM).
+    pub fn offset_at(&self, t: i64) -> i64 {
+        if self.localtime {
+            crate::sys::time::utc_offset_at(t)
+        } else {
+            self.utc_offset
+        }
+    }
+}
+
 impl std::fmt::Debug for ListContext<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ListContext")
             .field("now", &self.now)
             .field("utc_offset", &self.utc_offset)
+            .field("localtime", &self.localtime)
             .field("hide_ids", &self.hide_ids)
             .field("force_dot_files", &self.force_dot_files)
             .field("recurse_allowed", &self.recurse_allowed)
@@ -543,7 +560,7 @@ fn push_long_line(
     push_id(out, st.uid, ctx, |n, id, o| n.user(id, o));
     push_id(out, st.gid, ctx, |n, id, o| n.group(id, o));
     let _ = write!(out, "{:>8} ", st.size);
-    format_date(out, st.mtime, ctx.now, ctx.utc_offset);
+    format_date(out, st.mtime, ctx.now, ctx.offset_at(st.mtime));
     out.push(b' ');
     out.extend_from_slice(name);
     if let Some(t) = link_target {

@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 
 pub mod active;
+pub mod ascii;
 pub mod listing;
+pub mod mlsx;
 pub mod passive;
 pub mod transfer;

@@ -8,6 +8,7 @@ use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
+use super::active::{self, ActivePolicy, ConnectError};
 use crate::sys::net::{self, ListenSpec, PollFd};
 
 /// The port range vsftpd would use: 0 for either bound means the full unprivileged range.
@@ -118,9 +119,9 @@ pub fn accept(
     }
 }
 
-/// Where a session's passive data connections come from: its own sockets (one-process model)
-/// or the privileged helper (two-process model, where the confined process may not call
-/// socket(2)).
+/// Where a session's data connections come from, passive and active: its own sockets
+/// (one-process model) or the privileged helper (two-process model, where the confined process
+/// may not call socket(2)).
 pub trait PassiveSource {
     /// Opens a new passive listener (dropping any previous one); returns its port.
     fn listen(&mut self) -> io::Result<u16>;
@@ -128,6 +129,11 @@ pub trait PassiveSource {
     fn is_listening(&self) -> bool;
     /// Takes the client's connection on the pending listener.
     fn accept(&mut self) -> Result<TcpStream, AcceptError>;
+    /// Drops the pending passive listener, if any (PORT/EPRT replace PASV, as in vsftpd).
+    fn stop_listening(&mut self);
+    /// Connects to a PORT/EPRT target, after checking it against the policy (whoever
+    /// connects checks: the helper does not trust the session's own check).
+    fn connect(&mut self, target: SocketAddr) -> Result<TcpStream, ConnectError>;
 }
 
 /// The settings a passive listener obeys.
@@ -139,6 +145,8 @@ pub struct PassivePolicy {
     pub max_port: u16,
     pub promiscuous: bool,
     pub accept_timeout: Duration,
+    /// Where active (PORT/EPRT) connections may go, and how they are made.
+    pub active: ActivePolicy,
 }
 
 impl PassivePolicy {
@@ -155,6 +163,7 @@ impl PassivePolicy {
             max_port,
             promiscuous: c.pasv_promiscuous,
             accept_timeout: Duration::from_secs(u64::from(c.accept_timeout.max(1))),
+            active: ActivePolicy::from_config(c, local_ip, control_peer),
         }
     }
 }
@@ -199,5 +208,14 @@ impl PassiveSource for LocalPassive {
             self.policy.promiscuous,
             self.policy.accept_timeout,
         )
+    }
+
+    fn stop_listening(&mut self) {
+        self.listener = None;
+    }
+
+    fn connect(&mut self, target: SocketAddr) -> Result<TcpStream, ConnectError> {
+        self.listener = None;
+        active::connect(&self.policy.active, target)
     }
 }

@@ -1,12 +1,13 @@
 //! The unprivileged side of the channel: what the protocol process asks the helper for.
 
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 
 use super::channel::Channel;
 use super::msg::{
     Failure, PostLoginReply, PostLoginRequest, PreLoginReply, PreLoginRequest, Secret, Username,
 };
 use crate::auth::{self, Login};
+use crate::data::active::ConnectError;
 use crate::data::passive::{AcceptError, PassiveSource};
 use crate::session::control::Ended;
 use crate::session::prelogin::Authenticator;
@@ -36,7 +37,7 @@ impl Authenticator for HelperAuth<'_> {
     }
 }
 
-/// Passive data connections through the helper.
+/// Data connections through the helper: passive listeners and accepts, active connects.
 pub struct HelperPassive {
     channel: Channel,
     listening: bool,
@@ -87,6 +88,32 @@ impl PassiveSource for HelperPassive {
             Ok((PostLoginReply::Failed(Failure::AcceptTimeout), _)) => Err(AcceptError::Timeout),
             Ok(_) => Err(AcceptError::Io(std::io::Error::other("unexpected reply"))),
             Err(e) => Err(AcceptError::Io(std::io::Error::other(e))),
+        }
+    }
+
+    fn stop_listening(&mut self) {
+        // The helper drops its listener on the next PasvListen or PortConnect; until then
+        // nothing here will ask it to accept.
+        self.listening = false;
+    }
+
+    fn connect(&mut self, target: SocketAddr) -> Result<TcpStream, ConnectError> {
+        self.listening = false;
+        let other = |e: String| ConnectError::Io(std::io::Error::other(e));
+        self.channel
+            .send(&PostLoginRequest::PortConnect { addr: target }, &[])
+            .map_err(|e| other(e.to_string()))?;
+        match self.channel.recv::<PostLoginReply>() {
+            Ok((PostLoginReply::DataSocket, mut fds)) => match fds.pop() {
+                Some(fd) => Ok(TcpStream::from(fd)),
+                None => Err(other("no fd".into())),
+            },
+            Ok((PostLoginReply::Failed(Failure::NotAllowed | Failure::BadPeerAddress), _)) => {
+                Err(ConnectError::NotAllowed)
+            }
+            Ok((PostLoginReply::Failed(why), _)) => Err(other(format!("{why:?}"))),
+            Ok(_) => Err(other("unexpected reply".into())),
+            Err(e) => Err(other(e.to_string())),
         }
     }
 }

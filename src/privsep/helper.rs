@@ -13,6 +13,7 @@ use super::channel::{Channel, ChannelError};
 use super::msg::{Failure, PostLoginReply, PostLoginRequest, PreLoginReply, PreLoginRequest};
 use crate::auth::{self, Login};
 use crate::config::Settings;
+use crate::data::active::{self, ConnectError};
 use crate::data::passive::{self, AcceptError, PassivePolicy};
 
 /// How a helper loop ended.
@@ -107,11 +108,29 @@ pub fn serve_postlogin(
                     }
                 }
             }
-            // Active mode comes with issue #5; until then the helper refuses it.
-            PostLoginRequest::PortConnect { .. } => {
+            // Active mode: the helper checks the target itself (the control peer, no port
+            // below 1024, unless port_promiscuous), whatever the child already checked, and
+            // connects from the control connection's local address (from ftp_data_port with
+            // connect_from_port_20; the helper may bind below 1024).
+            PostLoginRequest::PortConnect { addr } => {
                 listener = None;
-                ch.send(&PostLoginReply::Failed(Failure::NotAllowed), &[])
-                    .map_err(ended)?;
+                let reply = if !settings.config.port_enable {
+                    Err(Failure::NotAllowed)
+                } else {
+                    match active::connect(&policy.active, addr) {
+                        Ok(stream) => Ok(stream),
+                        Err(ConnectError::NotAllowed) => Err(Failure::NotAllowed),
+                        Err(ConnectError::Timeout | ConnectError::Io(_)) => {
+                            Err(Failure::ConnectFailed)
+                        }
+                    }
+                };
+                match reply {
+                    Ok(stream) => ch
+                        .send(&PostLoginReply::DataSocket, &[stream.as_fd()])
+                        .map_err(ended)?,
+                    Err(why) => ch.send(&PostLoginReply::Failed(why), &[]).map_err(ended)?,
+                }
             }
         }
     }

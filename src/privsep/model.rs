@@ -191,7 +191,10 @@ fn prelogin_process(
     ch: &Channel,
     how: &Confinement<'_>,
 ) -> i32 {
-    let banner = crate::session::load_banner(settings);
+    let banner = match crate::session::prelogin::session_files(settings) {
+        Ok(banner) => banner,
+        Err(msg) => return send_oops(&stream, &msg),
+    };
     if let Err(msg) = confine(settings, how) {
         return send_oops(&stream, &msg);
     }
@@ -232,16 +235,16 @@ fn postlogin_process(
             return send_oops(&stream, &format!("open root: {e}"));
         }
     };
-    let mut ctrl = match Control::new(stream) {
+    let ctrl = match Control::new(stream) {
         Ok(c) => c,
         Err(_) => return 0,
     };
     ctrl.set_idle_timeout(settings.config.idle_session_timeout);
-    if ctrl.reply(reply::LOGIN_OK).is_err() {
-        return 0;
-    }
     let passive = Box::new(HelperPassive::new(ch));
     let mut session = postlogin::Session::new(settings, ctrl, root, login, passive);
+    if session.login_reply().is_err() {
+        return 0;
+    }
     session.run();
     0
 }

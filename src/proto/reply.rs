@@ -252,6 +252,11 @@ replies! {
     STAT_END = (code::STATOK, "End of status");
     /// Ours (MLST, RFC 3659 7.2): the final line.
     MLST_END = (code::MLSTOK, "End");
+    /// Ours: MLSD of something that is not a directory, cannot be opened, or (anonymous with
+    /// anon_world_readable_only) is not world-readable. Sent before any data connection.
+    MLSD_OPEN_FAILED = (code::FILEFAIL, "Failed to open directory.");
+    /// Ours: MLST of a path that does not exist or may not be shown.
+    MLST_FAILED = (code::FILEFAIL, "Could not get file information.");
 
     // ---- TLS (ssl.c, ftpdataio.c) ----
     AUTH_OK = (code::AUTHOK, "Proceed with negotiation.");
@@ -398,6 +403,14 @@ pub fn oops(message: &[u8]) -> Vec<u8> {
     text.extend_from_slice(message);
     line(code::BADCMD, &text)
 }
+
+/// The start of vsftpd's `500 OOPS:` text when a file the session needs before the greeting
+/// cannot be opened (main.c, `die2`): the file's path follows without a space.
+pub const OOPS_BANNED_EMAIL_FILE: &str = "cannot open anon e-mail list file:";
+/// As [`OOPS_BANNED_EMAIL_FILE`], for banner_file.
+pub const OOPS_BANNER_FILE: &str = "cannot open banner file:";
+/// As [`OOPS_BANNED_EMAIL_FILE`], for email_password_file.
+pub const OOPS_EMAIL_PASSWORD_FILE: &str = "cannot open email passwords file:";
 
 /// `421 Negotiation failed: <error>` (TLS handshake failure on AUTH).
 pub fn tls_negotiation_failed(error: &[u8]) -> Vec<u8> {
@@ -634,6 +647,16 @@ pub fn server_status(s: &ServerStatus) -> Vec<u8> {
         &body,
         STAT_END.1.as_bytes(),
     )
+}
+
+/// OPTS MLST (ours, RFC 3659 7.9): `200 MLST OPTS type;size;` (`200 MLST OPTS` for none).
+pub fn mlst_opts(facts: &[u8]) -> Vec<u8> {
+    let mut text = b"MLST OPTS".to_vec();
+    if !facts.is_empty() {
+        text.push(b' ');
+        text.extend_from_slice(facts);
+    }
+    line(code::OPTSOK, &text)
 }
 
 /// MLST (ours, RFC 3659 7.2): `250-Listing <path>`, one space-led fact line, `250 End`.

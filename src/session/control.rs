@@ -1,11 +1,17 @@
 //! The control connection: bounded line reads and replies.
 
+use std::collections::VecDeque;
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::time::{Duration, Instant};
 
+use crate::data::transfer::{AbortWatch, ControlEvent};
+use crate::limits::{MAX_COMMAND_LINE, MAX_PENDING_COMMANDS, PARTIAL_LINE_RECHECK};
+use crate::proto::command::{parse, Command};
 use crate::proto::line::{LineError, LineReader};
 use crate::proto::reply;
+use crate::sys::net;
 
 /// How a read of the next command ended, other than with a line.
 pub enum Ended {
@@ -21,8 +27,25 @@ pub struct Control {
     stream: TcpStream,
     reader: LineReader,
     exact: bool,
+    /// Commands read during a transfer (while looking for ABOR), answered after it.
+    pending: VecDeque<Vec<u8>>,
+    /// While watching for ABOR: how far the control connection is worth looking at.
+    watch: Watch,
     pub peer: SocketAddr,
     pub local: SocketAddr,
+}
+
+/// The state of the ABOR watch during one transfer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Watch {
+    /// Poll the control connection and read each complete line.
+    On,
+    /// A line has begun but not ended: look again at this instant (polling would only report
+    /// the same bytes again and again).
+    PartialUntil(Instant),
+    /// Not any more during this transfer: the client closed, sent an endless line, or queued
+    /// too many commands; they are dealt with after the transfer.
+    Off,
 }
 
 impl Control {
@@ -30,10 +53,14 @@ impl Control {
         let peer = stream.peer_addr()?;
         let local = stream.local_addr()?;
         let _ = stream.set_nodelay(true);
+        // As vsftpd: urgent data (Telnet synch, ABOR sent with MSG_OOB) arrives inline.
+        let _ = net::set_oob_inline(stream.as_fd());
         Ok(Control {
             stream,
             reader: LineReader::new(),
             exact: false,
+            pending: VecDeque::new(),
+            watch: Watch::Off,
             peer,
             local,
         })
@@ -66,9 +93,17 @@ impl Control {
         self.exact = exact;
     }
 
-    /// Reads the next command line.
+    /// Reads the next command line (first those read while a transfer was running).
     pub fn read_line(&mut self) -> Result<Vec<u8>, Ended> {
-        let result = if self.exact {
+        if let Some(line) = self.pending.pop_front() {
+            return Ok(line);
+        }
+        self.read_line_now(self.exact)
+    }
+
+    /// Reads one line from the connection; `exact`: no byte past its LF.
+    fn read_line_now(&mut self, exact: bool) -> Result<Vec<u8>, Ended> {
+        let result = if exact {
             self.reader.read_line(&mut ExactLines(&self.stream))
         } else {
             self.reader.read_line(&mut self.stream)
@@ -95,6 +130,78 @@ impl Control {
     /// Closes politely: flush what we wrote, then shut down both directions.
     pub fn shutdown(&self) {
         let _ = self.stream.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+impl AbortWatch for Control {
+    fn start_watch(&mut self) {
+        // Bytes already buffered by the line reader belong before anything still on the
+        // socket; a pipelining client's commands are then simply answered after the transfer.
+        self.watch = if self.reader.has_buffered() || !self.pending.is_empty() {
+            Watch::Off
+        } else {
+            Watch::On
+        };
+    }
+
+    fn watch_fd(&self) -> Option<BorrowedFd<'_>> {
+        match self.watch {
+            Watch::On => Some(self.stream.as_fd()),
+            Watch::PartialUntil(t) if Instant::now() >= t => Some(self.stream.as_fd()),
+            _ => None,
+        }
+    }
+
+    fn recheck_in(&self) -> Option<Duration> {
+        match self.watch {
+            // Once the instant has passed the fd is polled again (watch_fd), so no timer.
+            Watch::PartialUntil(t) => {
+                Some(t.saturating_duration_since(Instant::now())).filter(|d| !d.is_zero())
+            }
+            _ => None,
+        }
+    }
+
+    fn check_control(&mut self, urgent: bool) -> ControlEvent {
+        if self.watch == Watch::Off {
+            return ControlEvent::Nothing;
+        }
+        let mut peek = vec![0u8; MAX_COMMAND_LINE];
+        let n = match net::peek_now(self.stream.as_fd(), &mut peek) {
+            Ok(0) => return ControlEvent::Lost,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+            Err(_) => return ControlEvent::Lost,
+        };
+        let has_line = peek.get(..n).is_some_and(|p| p.contains(&b'\n'));
+        // A read (and so a peek) stops at the urgent mark: "ABOR\r" of an ABOR line sent with
+        // MSG_OOB, "IAC IP IAC" before the DM byte. With urgent data pending the line goes on
+        // past the mark, so it is read now, waiting (at most the idle timeout) for its end.
+        let read_now = has_line || (urgent && n > 0);
+        if !read_now {
+            self.watch = if n >= MAX_COMMAND_LINE {
+                Watch::Off
+            } else {
+                Watch::PartialUntil(Instant::now() + PARTIAL_LINE_RECHECK)
+            };
+            return ControlEvent::Nothing;
+        }
+        self.watch = Watch::On;
+        // Exact reads: nothing past the line's LF is taken from the socket.
+        match self.read_line_now(true) {
+            Ok(line) => {
+                if matches!(parse(&line), Command::Abor) {
+                    return ControlEvent::Abor;
+                }
+                self.pending.push_back(line);
+                if self.pending.len() >= MAX_PENDING_COMMANDS {
+                    self.watch = Watch::Off;
+                }
+                ControlEvent::Nothing
+            }
+            // Too long (500 sent), closed, or the idle timeout (421 sent): the session ends.
+            Err(_) => ControlEvent::Lost,
+        }
     }
 }
 

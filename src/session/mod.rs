@@ -27,7 +27,14 @@ pub fn run(settings: &Settings, stream: TcpStream) -> i32 {
     };
     ctrl.set_idle_timeout(settings.config.idle_session_timeout);
     crate::sys::time::init_local_time();
-    let banner = load_banner(settings);
+    let banner = match prelogin::session_files(settings) {
+        Ok(banner) => banner,
+        Err(msg) => {
+            let _ = ctrl.send(&reply::oops(msg.as_bytes()));
+            ctrl.shutdown();
+            return 1;
+        }
+    };
     if greet(settings, &mut ctrl, banner.as_deref()).is_err() {
         return 0;
     }
@@ -46,12 +53,12 @@ pub fn run(settings: &Settings, stream: TcpStream) -> i32 {
             return 1;
         }
     };
-    if ctrl.reply(reply::LOGIN_OK).is_err() {
-        return 0;
-    }
     let policy = PassivePolicy::from_config(&settings.config, ctrl.local.ip(), ctrl.peer.ip());
     let passive = Box::new(LocalPassive::new(policy));
     let mut session = postlogin::Session::new(settings, ctrl, root, login, passive);
+    if session.login_reply().is_err() {
+        return 0;
+    }
     session.run();
     0
 }
@@ -65,9 +72,4 @@ pub fn greet(settings: &Settings, ctrl: &mut Control, banner: Option<&[u8]>) -> 
     ctrl.send(&reply::greeting(
         settings.config.ftpd_banner.as_deref().map(str::as_bytes),
     ))
-}
-
-/// Reads banner_file (issue #4), while the process can still see it: before the jail.
-pub fn load_banner(_settings: &Settings) -> Option<Vec<u8>> {
-    None
 }

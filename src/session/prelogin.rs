@@ -25,7 +25,33 @@ impl Authenticator for LocalAuth<'_> {
     }
 }
 
+/// What vsftpd reads for a session before it greets the client (main.c), while the process can
+/// still see the files (before any chroot): the banned e-mail list must open, then banner_file
+/// (its text is returned; an empty or non-regular file gives none), then the e-mail password
+/// list. `Err` is the `500 OOPS:` text to send instead of the greeting; the session then ends.
+pub fn session_files(settings: &Settings) -> Result<Option<Vec<u8>>, String> {
+    let c = &settings.config;
+    let (banned, secure) = auth::anonymous::check_lists(c);
+    banned?;
+    let banner = match c.banner_file.as_deref() {
+        Some(path) => match auth::anonymous::read_bounded(path, limits::MAX_BANNER_FILE) {
+            Ok(text) => Some(text).filter(|t| !t.is_empty()),
+            Err(_) => return Err(format!("{}{path}", reply::OOPS_BANNER_FILE)),
+        },
+        None => None,
+    };
+    secure?;
+    Ok(banner)
+}
+
+/// The password vsftpd makes up for an anonymous login with no_anon_password=YES (what the
+/// e-mail lists are checked against).
+const NO_ANON_PASSWORD: &[u8] = b"<no password>";
+
 /// Runs the pre-login loop until a login succeeds; `Err` when the session must end.
+///
+/// Every refused login (`530 Login incorrect.`) counts; at max_login_fails the session ends
+/// right after that reply, as vsftpd's `check_login_fails` (with 0, the first failure ends it).
 pub fn run(
     settings: &Settings,
     ctrl: &mut Control,
@@ -34,6 +60,16 @@ pub fn run(
     let c = &settings.config;
     let mut user: Option<Vec<u8>> = None;
     let mut unknown = 0u32;
+    let mut fails = 0u32;
+    // vsftpd: `++login_fails >= max_login_fails` after the 530 reply.
+    let mut failed = |ctrl: &mut Control| -> Result<(), Ended> {
+        ctrl.reply(reply::LOGIN_INCORRECT)?;
+        fails = fails.saturating_add(1);
+        if fails >= c.max_login_fails {
+            return Err(Ended::Closed);
+        }
+        Ok(())
+    };
     loop {
         let line = ctrl.read_line()?;
         match parse_prelogin(&line) {
@@ -44,9 +80,9 @@ pub fn run(
                     ctrl.reply(reply::LOGIN_INCORRECT)?;
                 } else if anon && c.anonymous_enable {
                     if c.no_anon_password {
-                        match auth.authenticate(&name, b"")? {
+                        match auth.authenticate(&name, NO_ANON_PASSWORD)? {
                             Some(login) => return Ok(login),
-                            None => ctrl.reply(reply::LOGIN_INCORRECT)?,
+                            None => failed(ctrl)?,
                         }
                         continue;
                     }
@@ -70,13 +106,13 @@ pub fn run(
                         return Ok(login);
                     }
                 }
-                ctrl.reply(reply::LOGIN_INCORRECT)?;
+                failed(ctrl)?;
             }
             PreLoginCommand::Quit => {
                 let _ = ctrl.reply(reply::GOODBYE);
                 return Err(Ended::Closed);
             }
-            PreLoginCommand::Feat => ctrl.send(&reply::feat())?,
+            PreLoginCommand::Feat => ctrl.send(&reply::feat_with(c.port_enable, c.pasv_enable))?,
             PreLoginCommand::Opts(arg) => ctrl.reply(super::postlogin::opts_reply(&arg))?,
             PreLoginCommand::Http => {
                 let _ = ctrl.reply(reply::HTTP_NOT_ALLOWED);

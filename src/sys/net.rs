@@ -1,9 +1,11 @@
 //! Sockets that std cannot make: a chosen backlog, IPV6_V6ONLY, a bound-but-not-connected
-//! passive socket; plus poll(2) and sendfile(2).
+//! passive socket, a connect from a chosen source address within a timeout; plus poll(2) and
+//! sendfile(2).
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
 
 use super::cerr;
 
@@ -98,6 +100,75 @@ pub fn listen(spec: &ListenSpec) -> io::Result<TcpListener> {
     let listener = TcpListener::from(fd);
     listener.set_nonblocking(spec.nonblocking)?;
     Ok(listener)
+}
+
+/// A TCP connection to `to` from the local address `from` (port 0: an ephemeral one), made
+/// within `timeout`: SO_REUSEADDR (so several sessions can share a fixed source port such as
+/// ftp_data_port, as vsftpd does), bind, a non-blocking connect(2), poll(2) for the outcome.
+/// Both addresses must be of one family. A connect that does not finish in time fails with
+/// `TimedOut`; with no timeout it takes as long as the kernel tries. The stream is returned in
+/// blocking mode.
+pub fn connect_from(
+    from: SocketAddr,
+    to: SocketAddr,
+    timeout: Option<Duration>,
+) -> io::Result<TcpStream> {
+    if from.is_ipv4() != to.is_ipv4() {
+        return Err(io::Error::from(io::ErrorKind::InvalidInput));
+    }
+    let fd = new_socket(&from)?;
+    let raw = fd.as_raw_fd();
+    setsockopt_int(raw, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
+    if let SocketAddr::V6(v6) = from {
+        if v6.ip().to_ipv4_mapped().is_some() {
+            // A v4-mapped source (an IPv4 client of a dual-stack listener) needs a socket that
+            // speaks IPv4, whatever net.ipv6.bindv6only says.
+            setsockopt_int(raw, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 0)?;
+        }
+    }
+    bind(raw, &from)?;
+    let stream = TcpStream::from(fd);
+    stream.set_nonblocking(true)?;
+    let (ss, len) = to_sockaddr(&to);
+    // SAFETY: `ss` holds a valid socket address of `len` bytes; the fd is a socket we own.
+    let r = unsafe { libc::connect(raw, (&ss as *const libc::sockaddr_storage).cast(), len) };
+    if r == -1 {
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EINPROGRESS) | Some(libc::EINTR) => {}
+            _ => return Err(e),
+        }
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        loop {
+            let ms = match deadline {
+                None => -1,
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(io::Error::from(io::ErrorKind::TimedOut));
+                    }
+                    i32::try_from(left.as_millis()).unwrap_or(i32::MAX).max(1)
+                }
+            };
+            let ready = poll(
+                &[PollFd {
+                    fd: stream.as_fd(),
+                    read: false,
+                    write: true,
+                    urgent: false,
+                }],
+                ms,
+            )?;
+            if ready.iter().any(|r| r.write || r.hangup) {
+                break;
+            }
+        }
+        if let Some(e) = stream.take_error()? {
+            return Err(e);
+        }
+    }
+    stream.set_nonblocking(false)?;
+    Ok(stream)
 }
 
 /// The kernel's maximum backlog (vsftpd's fixed 32 overflows at 64 clients).
@@ -226,3 +297,33 @@ pub fn null_stdio(keep_stderr: bool) -> io::Result<()> {
 pub const EINVAL: i32 = libc::EINVAL;
 pub const ENOSYS: i32 = libc::ENOSYS;
 pub const EIO: i32 = libc::EIO;
+
+/// SO_OOBINLINE on the control connection (as vsftpd): urgent data (the DM byte of a Telnet
+/// "synch", or the last byte of an ABOR line sent with MSG_OOB) stays in the ordinary stream,
+/// where the line reader sees and strips it, instead of waiting out of band forever.
+pub fn set_oob_inline(sock: BorrowedFd<'_>) -> io::Result<()> {
+    setsockopt_int(sock.as_raw_fd(), libc::SOL_SOCKET, libc::SO_OOBINLINE, 1)
+}
+
+/// Copies up to `buf.len()` bytes already queued on `sock` without consuming them and without
+/// waiting; `Ok(0)` means the peer closed, `WouldBlock` that nothing is queued.
+pub fn peek_now(sock: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        // SAFETY: `buf` is valid for writes of buf.len() bytes for the duration of the call.
+        let r = unsafe {
+            libc::recv(
+                sock.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                libc::MSG_PEEK | libc::MSG_DONTWAIT,
+            )
+        };
+        if r >= 0 {
+            return Ok(usize::try_from(r).unwrap_or(0));
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}

@@ -45,6 +45,8 @@ pub struct Session<'a> {
     passive: Box<dyn PassiveSource + 'a>,
     rest: u64,
     login: Login,
+    /// Directories whose message_file this session has shown (dirmessage_enable).
+    visited: messages::Visited,
 }
 
 impl<'a> Session<'a> {
@@ -66,6 +68,7 @@ impl<'a> Session<'a> {
             passive,
             rest: 0,
             login,
+            visited: messages::Visited::default(),
         }
     }
 
@@ -83,7 +86,6 @@ impl<'a> Session<'a> {
     fn dispatch(&mut self, cmd: Command) -> Result<bool, Ended> {
         let c = &self.settings.config;
         // REST applies to the very next command only.
-        let rest = std::mem::take(&mut self.rest);
         match cmd {
             Command::Empty => {}
             Command::Quit => {
@@ -98,7 +100,9 @@ impl<'a> Session<'a> {
             }
             Command::Pass(_) => self.ctrl.reply(reply::ALREADY_LOGGED_IN)?,
             Command::Syst => self.ctrl.reply(reply::SYST)?,
-            Command::Feat => self.ctrl.send(&reply::feat())?,
+            Command::Feat => self
+                .ctrl
+                .send(&reply::feat_with(c.port_enable, c.pasv_enable))?,
             Command::Opts(arg) => self.opts(&arg)?,
             Command::Noop => self.ctrl.reply(reply::NOOP)?,
             Command::Pwd => {
@@ -135,7 +139,11 @@ impl<'a> Session<'a> {
             Command::Epsv(arg) => self.epsv(&arg)?,
             Command::List(arg) => self.list(&arg, true)?,
             Command::Nlst(arg) => self.list(&arg, false)?,
-            Command::Retr(arg) => self.retr(&arg, rest)?,
+            Command::Retr(arg) => {
+                // REST holds until a transfer uses it (vsftpd), not just for the next command.
+                let rest = std::mem::take(&mut self.rest);
+                self.retr(&arg, rest)?
+            }
             Command::Size(arg) => self.size(&arg)?,
             Command::Help => self.ctrl.send(&reply::help())?,
             Command::Mdtm(arg) => self.mdtm(&arg)?,

@@ -104,6 +104,14 @@ impl Session<'_> {
         if !self.settings.config.download_enable {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
+        // vsftpd's order: a data connection must be set up, then a resume in ASCII mode (TYPE
+        // A, whether or not ascii_download_enable converts) is refused, then the file opened.
+        if self.port_target.is_none() && !self.passive.is_listening() {
+            return self.ctrl.reply(reply::USE_PORT_OR_PASV);
+        }
+        if self.ascii && rest != 0 {
+            return self.ctrl.reply(reply::NO_ASCII_RESUME);
+        }
         let path = self.resolve(arg);
         if self.denied(&path) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
@@ -115,36 +123,65 @@ impl Session<'_> {
             _ => return self.ctrl.reply(reply::OPEN_FAILED),
         };
         let mut file = File::from(fd);
-        if rest > 0 {
-            if self.ascii {
-                return self.ctrl.reply(reply::NO_ASCII_RESUME);
-            }
-            if crate::sys::net::seek_to(file.as_fd(), rest).is_err() {
-                return self.ctrl.reply(reply::OPEN_FAILED);
-            }
+        // An offset at or past the end is accepted: the transfer then sends nothing (vsftpd;
+        // no seek, which could fail beyond the filesystem's largest offset).
+        if rest > 0 && rest < st.size && crate::sys::net::seek_to(file.as_fd(), rest).is_err() {
+            return self.ctrl.reply(reply::OPEN_FAILED);
         }
-        let Some(mut data) = self.data_connection()? else {
+        let Some(data) = self.data_connection()? else {
             return Ok(());
         };
-        let opening = reply::retr_opening(false, arg, st.size);
+        let c = &self.settings.config;
+        let ascii = self.ascii && c.ascii_download_enable;
+        let opts = transfer::SendOptions {
+            use_sendfile: c.use_sendfile,
+            ascii,
+            rate_max: self.rate_max(),
+            trans_chunk_size: c.trans_chunk_size,
+            data_timeout: (c.data_connection_timeout > 0)
+                .then(|| Duration::from_secs(u64::from(c.data_connection_timeout))),
+        };
+        let opening = reply::retr_opening(ascii, arg, st.size);
         self.ctrl.send(&opening)?;
         let len = st.size.saturating_sub(rest);
-        let result =
-            transfer::send_file(&mut file, &mut data, len, self.settings.config.use_sendfile);
+        let result = transfer::send_file(&mut file, &data, len, opts, &mut self.ctrl);
         drop(data);
         match result {
             Ok(_) => self.ctrl.reply(reply::TRANSFER_OK),
             Err(TransferError::Read) => self.ctrl.reply(reply::READ_FAILED),
             Err(TransferError::Write) => self.ctrl.reply(reply::WRITE_FAILED),
+            Err(TransferError::Aborted) => {
+                self.ctrl.reply(reply::WRITE_FAILED)?;
+                self.ctrl.reply(reply::ABOR_OK)
+            }
+            Err(TransferError::DataTimeout) => {
+                let _ = self.ctrl.reply(reply::DATA_TIMEOUT);
+                Err(Ended::Timeout)
+            }
+            Err(TransferError::ControlLost) => Err(Ended::Closed),
         }
     }
 
+    /// The session's rate limit in bytes per second (0: none): anon_max_rate for anonymous
+    /// sessions, local_max_rate for the others (vsftpd).
+    fn rate_max(&self) -> u64 {
+        let c = &self.settings.config;
+        if matches!(self.login, crate::auth::Login::Anonymous { .. }) {
+            u64::from(c.anon_max_rate)
+        } else {
+            u64::from(c.local_max_rate)
+        }
+    }
+
+    /// REST as vsftpd parses it: up to 15 decimal digits and nothing else, or the offset is 0
+    /// (`REST -5`, `REST abc`, `REST 12abc` and an empty argument all give 0).
     pub(super) fn rest_cmd(&mut self, arg: &[u8]) -> Result<(), Ended> {
-        let digits: Vec<u8> = arg.iter().copied().take_while(u8::is_ascii_digit).collect();
-        let value = std::str::from_utf8(&digits)
-            .ok()
-            .and_then(|s| s.parse::<u64>().ok())
-            .unwrap_or(0);
+        let value = if arg.len() <= 15 && arg.iter().all(u8::is_ascii_digit) {
+            arg.iter()
+                .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0'))
+        } else {
+            0
+        };
         self.rest = value;
         self.ctrl.send(&reply::rest_ok(value))
     }

@@ -1,0 +1,128 @@
+//! The anonymous password (by convention an e-mail address) against the admin's lists:
+//! deny_email_enable + banned_email_file refuse the listed passwords, secure_email_list_enable +
+//! email_password_file accept only the listed ones (vsftpd privops.c `handle_anonymous_login`).
+//!
+//! vsftpd's rules, kept exactly: a list is one password per line, lines end at LF (a CR stays
+//! part of the line), a password matches a line only when they are equal byte for byte (case
+//! matters); an empty file (or one that is not a regular file) is no list at all, so it refuses
+//! nobody and lets everyone in; an empty password never passes secure_email_list_enable. A list
+//! that cannot be opened refuses the login here: vsftpd ends the session before the greeting in
+//! that case (see [`check_lists`]), and nothing must get in if the file goes away later.
+//!
+//! The files are read again at every login, in the privileged helper (two-process model: not
+//! chrooted) or in the session before its jail (one-process model).
+#![forbid(unsafe_code)]
+
+use std::fs::File;
+use std::io::{self, Read};
+
+use crate::config::Config;
+use crate::limits;
+use crate::proto::reply;
+
+/// Reads an admin-owned text file as vsftpd's `str_fileread` does: at most `max` bytes (a
+/// longer file is cut, not refused), and a path that is not a regular file reads as empty.
+/// `Err` only when the file cannot be opened or read.
+pub fn read_bounded(path: &str, max: u64) -> io::Result<Vec<u8>> {
+    // A FIFO or device is never opened (an open could block); vsftpd reads such a file as
+    // empty.
+    if !std::fs::metadata(path)?.is_file() {
+        return Ok(Vec::new());
+    }
+    let file = File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Ok(Vec::new());
+    }
+    let mut bytes = Vec::new();
+    file.take(max).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Does `list` hold `line` as one of its LF-separated lines (vsftpd `str_contains_line`)? The
+/// text after the last LF is a line too; an LF at the very end does not start another one.
+pub fn contains_line(list: &[u8], line: &[u8]) -> bool {
+    if list.is_empty() {
+        return false;
+    }
+    let body = list.strip_suffix(b"\n").unwrap_or(list);
+    body.split(|&b| b == b'\n').any(|l| l == line)
+}
+
+fn read_list(path: Option<&str>) -> io::Result<Vec<u8>> {
+    match path {
+        Some(p) => read_bounded(p, limits::MAX_EMAIL_LIST_FILE),
+        None => Err(io::Error::from(io::ErrorKind::NotFound)),
+    }
+}
+
+/// May an anonymous user log in with this password? Reads the lists the configuration enables.
+pub fn password_allowed(config: &Config, password: &[u8]) -> bool {
+    if config.deny_email_enable {
+        match read_list(config.banned_email_file.as_deref()) {
+            Ok(banned) if !contains_line(&banned, password) => {}
+            _ => return false,
+        }
+    }
+    if config.secure_email_list_enable {
+        match read_list(config.email_password_file.as_deref()) {
+            Ok(allowed) if allowed.is_empty() => {}
+            Ok(allowed) if !password.is_empty() && contains_line(&allowed, password) => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// The check vsftpd makes when a session starts, before the greeting: every list the
+/// configuration enables must open. `Err` carries the `500 OOPS:` text (vsftpd main.c), in
+/// vsftpd's order: the banned list first, then (after banner_file) the password list — hence
+/// the two halves.
+pub fn check_lists(config: &Config) -> (Result<(), String>, Result<(), String>) {
+    let banned = if config.deny_email_enable {
+        read_list(config.banned_email_file.as_deref())
+            .map(drop)
+            .map_err(|_| {
+                format!(
+                    "{}{}",
+                    reply::OOPS_BANNED_EMAIL_FILE,
+                    config.banned_email_file.as_deref().unwrap_or("")
+                )
+            })
+    } else {
+        Ok(())
+    };
+    let secure = if config.secure_email_list_enable {
+        read_list(config.email_password_file.as_deref())
+            .map(drop)
+            .map_err(|_| {
+                format!(
+                    "{}{}",
+                    reply::OOPS_EMAIL_PASSWORD_FILE,
+                    config.email_password_file.as_deref().unwrap_or("")
+                )
+            })
+    } else {
+        Ok(())
+    };
+    (banned, secure)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_match_whole_and_exact() {
+        let list = b"bad@example.com\nEvil@Example.com\r\n\nlast";
+        assert!(contains_line(list, b"bad@example.com"));
+        assert!(!contains_line(list, b"BAD@example.com"));
+        assert!(!contains_line(list, b"bad@example"));
+        assert!(!contains_line(list, b"Evil@Example.com"));
+        assert!(contains_line(list, b"Evil@Example.com\r"));
+        assert!(contains_line(list, b""));
+        assert!(contains_line(list, b"last"));
+        assert!(!contains_line(b"a\n", b""));
+        assert!(contains_line(b"\n", b""));
+        assert!(!contains_line(b"", b""));
+    }
+}

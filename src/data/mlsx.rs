@@ -1,0 +1,384 @@
+//! MLSD and MLST (RFC 3659 section 7): machine-readable listings. Ours; vsftpd has neither.
+//!
+//! # Facts
+//! `type`, `size`, `modify`, `perm` and `unique`, all on by default and chosen with
+//! `OPTS MLST type;size;...` ([`Facts`]). An entry is `fact=value;...` (each fact ends with
+//! `;`), one space, then the name: `type=file;size=3;modify=20240315123456;perm=r;unique=803g1a2b; a.txt`.
+//! - `type`: `file`, `dir`, `cdir` (MLSD's `.`), `pdir` (MLSD's `..`; at the session root it is
+//!   the root itself), or `OS.unix=slink` (a symlink that does not resolve inside the root),
+//!   `OS.unix=fifo`, `OS.unix=socket`, `OS.unix=chr`, `OS.unix=blk`. Symlinks are followed
+//!   beneath the session root (never outside it), so a link to a file is a file.
+//! - `size`: bytes, for files and directories.
+//! - `modify`: `YYYYMMDDHHMMSS`, always UTC (RFC 3659 section 2.3), whatever use_localtime says.
+//! - `perm`: what this session may do, from the mode bits as its user sees them (owner bits if
+//!   it owns the file, else the other bits; root reads everything; group bits are not
+//!   consulted, which can only under-report). With anon_world_readable_only only the other bits
+//!   count. The server is read-only for the sessions it serves so far: files get `r` (if
+//!   readable and download_enable), directories `e` (if searchable) and `l` (if readable and
+//!   dirlist_enable); never `a c d f m p w`.
+//! - `unique`: device and inode in hex, `<dev>g<ino>`.
+//!
+//! # MLSD
+//! Lists one directory (the argument, default the working directory) over the data
+//! connection, sorted by name, `.` and `..` included. Dot files are listed whatever
+//! force_dot_files says: a machine listing is complete (RFC 3659 7.2 has no options); hide hides
+//! what hide_file names. Names containing CR or LF are left out (they cannot be represented).
+//! The same bounds as LIST: at most [`MAX_DIR_ENTRIES`] entries, one lstat per entry.
+
+use std::io::{self, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use super::listing::{mdtm_timestamp, HideFn};
+use crate::limits::MAX_DIR_ENTRIES;
+use crate::sys::fs::{self, FileStat, OpenKind};
+
+/// The selected facts (a bit set).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Facts(u8);
+
+const FACT_NAMES: [(&str, u8); 5] = [
+    ("type", 1),
+    ("size", 2),
+    ("modify", 4),
+    ("perm", 8),
+    ("unique", 16),
+];
+
+impl Facts {
+    /// Every fact we support (the default).
+    pub const ALL: Facts = Facts(31);
+    /// No fact.
+    pub const NONE: Facts = Facts(0);
+
+    /// The facts named in `OPTS MLST <list>` (`type;size;`, any case); unknown names are
+    /// ignored, as RFC 3659 7.9 asks.
+    pub fn parse(list: &[u8]) -> Facts {
+        let mut bits = 0u8;
+        for item in list.split(|&b| b == b';') {
+            for (name, bit) in FACT_NAMES {
+                if item.eq_ignore_ascii_case(name.as_bytes()) {
+                    bits |= bit;
+                }
+            }
+        }
+        Facts(bits)
+    }
+
+    fn has(self, name: &str) -> bool {
+        FACT_NAMES
+            .iter()
+            .any(|&(n, bit)| n == name && self.0 & bit != 0)
+    }
+
+    /// The list as OPTS MLST echoes it: `type;size;` (empty for none).
+    pub fn list(self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (name, bit) in FACT_NAMES {
+            if self.0 & bit != 0 {
+                out.extend_from_slice(name.as_bytes());
+                out.push(b';');
+            }
+        }
+        out
+    }
+
+    /// The raw bits (for keeping the selection in a session).
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// From [`Facts::bits`].
+    pub fn from_bits(bits: u8) -> Facts {
+        Facts(bits & Facts::ALL.0)
+    }
+}
+
+/// What MLSD and MLST need from the session.
+#[derive(Clone, Copy)]
+pub struct MlsxContext<'a> {
+    pub facts: Facts,
+    /// anon_world_readable_only for this session: only the other bits count, and a directory
+    /// (MLSD) or object (MLST) must be world-readable.
+    pub world_readable_only: bool,
+    /// The session process's effective uid (for `perm`).
+    pub euid: u32,
+    /// download_enable (`r` on files).
+    pub download_enable: bool,
+    /// dirlist_enable (`l` on directories).
+    pub dirlist_enable: bool,
+    /// hide_file.
+    pub hidden: Option<&'a HideFn>,
+}
+
+fn not_readable() -> io::Error {
+    io::Error::from(io::ErrorKind::PermissionDenied)
+}
+
+/// Opens `path` (beneath `root`) for MLSD: it must be a directory, and world-readable when
+/// [`MlsxContext::world_readable_only`] says so.
+pub fn open_listable(
+    root: BorrowedFd<'_>,
+    path: &[u8],
+    ctx: &MlsxContext<'_>,
+) -> io::Result<OwnedFd> {
+    let fd = fs::open_in_root(root, path, OpenKind::Directory)?;
+    if ctx.world_readable_only && fs::fstat(fd.as_fd())?.mode & 0o004 == 0 {
+        return Err(not_readable());
+    }
+    Ok(fd)
+}
+
+/// MLST: the fact line (without the leading space) for `path`, named `display` (the absolute
+/// path the client sees). Follows a final symlink beneath the root.
+pub fn mlst_line(
+    root: BorrowedFd<'_>,
+    path: &[u8],
+    display: &[u8],
+    ctx: &MlsxContext<'_>,
+) -> io::Result<Vec<u8>> {
+    let fd = fs::open_in_root(root, path, OpenKind::Path)?;
+    let st = fs::fstat(fd.as_fd())?;
+    if ctx.world_readable_only && st.mode & 0o004 == 0 {
+        return Err(not_readable());
+    }
+    let mut out = Vec::with_capacity(display.len() + 96);
+    push_facts(&mut out, &st, kind_of(&st), ctx);
+    out.extend_from_slice(display);
+    Ok(out)
+}
+
+/// MLSD: every entry of the open directory `dir` (whose path beneath `root` is `dir_path`),
+/// sorted by name, one `facts name\r\n` line each, written to `out` in chunks.
+pub fn write_mlsd<W: Write + ?Sized>(
+    root: BorrowedFd<'_>,
+    dir: BorrowedFd<'_>,
+    dir_path: &[u8],
+    ctx: &MlsxContext<'_>,
+    out: &mut W,
+) -> io::Result<()> {
+    let at_root = match (fs::fstat(root), fs::fstat(dir)) {
+        (Ok(r), Ok(d)) => (r.dev, r.ino) == (d.dev, d.ino),
+        _ => false,
+    };
+    // (name range, line range) into two flat buffers: no allocation per entry.
+    let mut names: Vec<u8> = Vec::new();
+    let mut lines: Vec<u8> = Vec::new();
+    let mut index: Vec<((usize, usize), (usize, usize))> = Vec::new();
+    let mut link_path: Vec<u8> = Vec::new();
+    let _ = fs::for_each_dir_entry(dir, MAX_DIR_ENTRIES, |cname| {
+        let name = cname.to_bytes();
+        if name.iter().any(|&b| b == b'\r' || b == b'\n') {
+            return true;
+        }
+        let dots = name == b"." || name == b"..";
+        if !dots && ctx.hidden.is_some_and(|h| h(name)) {
+            return true;
+        }
+        let target = if at_root && name == b".." {
+            c"."
+        } else {
+            cname
+        };
+        let Ok(mut st) = fs::lstat_at_cstr(dir, target) else {
+            return true;
+        };
+        let mut kind = match name {
+            b"." => "cdir",
+            b".." => "pdir",
+            _ => kind_of(&st),
+        };
+        if st.is_symlink() {
+            link_path.clear();
+            link_path.extend_from_slice(dir_path);
+            if link_path.last() != Some(&b'/') {
+                link_path.push(b'/');
+            }
+            link_path.extend_from_slice(name);
+            match fs::open_in_root(root, &link_path, OpenKind::Path)
+                .and_then(|fd| fs::fstat(fd.as_fd()))
+            {
+                Ok(t) => {
+                    st = t;
+                    kind = kind_of(&t);
+                }
+                Err(_) => kind = "OS.unix=slink",
+            }
+        }
+        let line_start = lines.len();
+        push_facts(&mut lines, &st, kind, ctx);
+        lines.extend_from_slice(name);
+        lines.extend_from_slice(b"\r\n");
+        let name_start = names.len();
+        names.extend_from_slice(name);
+        index.push(((name_start, names.len()), (line_start, lines.len())));
+        true
+    });
+    let key = |r: (usize, usize)| names.get(r.0..r.1).unwrap_or_default();
+    index.sort_by(|a, b| key(a.0).cmp(key(b.0)));
+    let mut chunk: Vec<u8> = Vec::with_capacity(16 * 1024);
+    for (_, (s, e)) in &index {
+        let line = lines.get(*s..*e).unwrap_or_default();
+        if !chunk.is_empty() && chunk.len() + line.len() > 16 * 1024 {
+            out.write_all(&chunk)?;
+            chunk.clear();
+        }
+        chunk.extend_from_slice(line);
+    }
+    if !chunk.is_empty() {
+        out.write_all(&chunk)?;
+    }
+    Ok(())
+}
+
+fn kind_of(st: &FileStat) -> &'static str {
+    match st.mode & 0o170_000 {
+        0o100_000 => "file",
+        0o040_000 => "dir",
+        0o120_000 => "OS.unix=slink",
+        0o010_000 => "OS.unix=fifo",
+        0o140_000 => "OS.unix=socket",
+        0o020_000 => "OS.unix=chr",
+        0o060_000 => "OS.unix=blk",
+        _ => "OS.unix=unknown",
+    }
+}
+
+/// The `rwx` bits this session gets on `st` (see the module docs).
+fn access_bits(st: &FileStat, ctx: &MlsxContext<'_>) -> u32 {
+    if ctx.world_readable_only {
+        st.mode & 0o7
+    } else if ctx.euid == 0 {
+        0o4 | if st.mode & 0o111 != 0 || st.is_dir() {
+            0o1
+        } else {
+            0
+        }
+    } else if ctx.euid == st.uid {
+        (st.mode >> 6) & 0o7
+    } else {
+        st.mode & 0o7
+    }
+}
+
+/// Appends the selected facts, each ending in `;`, then one space.
+fn push_facts(out: &mut Vec<u8>, st: &FileStat, kind: &str, ctx: &MlsxContext<'_>) {
+    let f = ctx.facts;
+    if f.has("type") {
+        out.extend_from_slice(b"type=");
+        out.extend_from_slice(kind.as_bytes());
+        out.push(b';');
+    }
+    if f.has("size") && (st.is_regular() || st.is_dir()) {
+        let _ = write!(out, "size={};", st.size);
+    }
+    if f.has("modify") {
+        out.extend_from_slice(b"modify=");
+        out.extend_from_slice(&mdtm_timestamp(st.mtime, 0));
+        out.push(b';');
+    }
+    if f.has("perm") {
+        out.extend_from_slice(b"perm=");
+        let bits = access_bits(st, ctx);
+        if st.is_dir() {
+            if bits & 0o1 != 0 {
+                out.push(b'e');
+            }
+            if bits & 0o4 != 0 && ctx.dirlist_enable {
+                out.push(b'l');
+            }
+        } else if st.is_regular() && bits & 0o4 != 0 && ctx.download_enable {
+            out.push(b'r');
+        }
+        out.push(b';');
+    }
+    if f.has("unique") {
+        let _ = write!(out, "unique={:x}g{:x};", st.dev, st.ino);
+    }
+    out.push(b' ');
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn st(mode: u32, uid: u32, size: u64, mtime: i64) -> FileStat {
+        FileStat {
+            mode,
+            nlink: 1,
+            uid,
+            gid: 0,
+            size,
+            mtime,
+            ino: 0x1a2b,
+            dev: 0x803,
+        }
+    }
+
+    fn ctx() -> MlsxContext<'static> {
+        MlsxContext {
+            facts: Facts::ALL,
+            world_readable_only: true,
+            euid: 1000,
+            download_enable: true,
+            dirlist_enable: true,
+            hidden: None,
+        }
+    }
+
+    fn facts(s: &FileStat, kind: &str, c: &MlsxContext<'_>) -> String {
+        let mut v = Vec::new();
+        push_facts(&mut v, s, kind, c);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn fact_lines() {
+        let c = ctx();
+        assert_eq!(
+            facts(&st(0o100644, 0, 3, 1_710_506_096), "file", &c),
+            "type=file;size=3;modify=20240315123456;perm=r;unique=803g1a2b; "
+        );
+        assert_eq!(
+            facts(&st(0o040755, 0, 4096, 0), "dir", &c),
+            "type=dir;size=4096;modify=19700101000000;perm=el;unique=803g1a2b; "
+        );
+        // Not world-readable: nothing.
+        assert_eq!(
+            facts(&st(0o100640, 1000, 3, 0), "file", &c),
+            "type=file;size=3;modify=19700101000000;perm=;unique=803g1a2b; "
+        );
+        // Without world_readable_only the owner bits count for the owner.
+        let mut own = c;
+        own.world_readable_only = false;
+        assert!(facts(&st(0o100640, 1000, 3, 0), "file", &own).contains("perm=r;"));
+        assert!(facts(&st(0o100004, 1000, 3, 0), "file", &own).contains("perm=;"));
+        // download_enable / dirlist_enable.
+        let mut nod = c;
+        nod.download_enable = false;
+        nod.dirlist_enable = false;
+        assert!(facts(&st(0o100644, 0, 3, 0), "file", &nod).contains("perm=;"));
+        assert!(facts(&st(0o040755, 0, 3, 0), "dir", &nod).contains("perm=e;"));
+        // A selection.
+        let mut sel = c;
+        sel.facts = Facts::parse(b"Size;TYPE;bogus;");
+        assert_eq!(
+            facts(&st(0o100644, 0, 3, 0), "file", &sel),
+            "type=file;size=3; "
+        );
+        sel.facts = Facts::NONE;
+        assert_eq!(facts(&st(0o100644, 0, 3, 0), "file", &sel), " ");
+    }
+
+    #[test]
+    fn fact_selection() {
+        assert_eq!(Facts::parse(b"type;size;modify;perm;unique;"), Facts::ALL);
+        assert_eq!(Facts::parse(b""), Facts::NONE);
+        assert_eq!(Facts::parse(b"modify;type"), Facts::parse(b"type;modify;"));
+        assert_eq!(Facts::parse(b"modify;type").list(), b"type;modify;");
+        assert_eq!(Facts::ALL.list(), b"type;size;modify;perm;unique;");
+        assert_eq!(Facts::NONE.list(), b"");
+        assert_eq!(Facts::from_bits(Facts::ALL.bits()), Facts::ALL);
+        assert_eq!(Facts::from_bits(0xff), Facts::ALL);
+    }
+}

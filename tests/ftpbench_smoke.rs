@@ -1,0 +1,273 @@
+//! Issue #6, the benchmark tool: `ftpbench` runs for about a second per figure against a test
+//! server and reports every figure with a positive value; it refuses wrong data (exit 1) and
+//! impossible limits (exit 2) instead of measuring or hanging. The benchmarks themselves
+//! (bench/compare) never run here.
+
+mod common;
+
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use common::*;
+
+/// ftpbench's pattern: byte i is (i*31+7) % 251.
+fn ftpbench_pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| ((i * 31 + 7) % 251) as u8).collect()
+}
+
+const BIG: usize = 4 << 20;
+const SMALL: usize = 1024;
+const ENTRIES: usize = 300;
+
+fn bench_server(name: &str) -> Server {
+    let mut b = ServerBuilder::new(name)
+        .file("big.bin", ftpbench_pattern(BIG))
+        .file("small.bin", ftpbench_pattern(SMALL))
+        .dir("many")
+        .set("max_clients", "20000")
+        .set("max_per_ip", "0");
+    for i in 0..ENTRIES {
+        b = b.file(&format!("many/entry{i:04}"), "x");
+    }
+    b.start()
+}
+
+fn ftpbench(port: u16, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ftpbench"));
+    cmd.arg("--port").arg(port.to_string()).arg("--quiet");
+    cmd.args(args);
+    run_with_timeout(&mut cmd, Duration::from_secs(120))
+}
+
+/// The value of `"key": VALUE` in ftpbench's (flat) JSON summary; None for null or absent.
+fn json_number(json: &str, key: &str) -> Option<f64> {
+    let pat = format!("\"{key}\": ");
+    let at = json.find(&pat)? + pat.len();
+    let v: String = json[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
+        .collect();
+    v.parse().ok()
+}
+
+fn assert_positive(json: &str, key: &str) -> f64 {
+    let v = json_number(json, key).unwrap_or_else(|| panic!("no number for {key} in\n{json}"));
+    assert!(v > 0.0, "{key} is {v} in\n{json}");
+    v
+}
+
+#[test]
+fn every_figure_runs_and_is_positive() {
+    let server = bench_server("bench_all");
+    let big = format!("big.bin:{BIG}");
+    let small = format!("small.bin:{SMALL}");
+    let entries = ENTRIES.to_string();
+    let pid = server.pid().to_string();
+    let out = ftpbench(
+        server.port(),
+        &[
+            "--figure",
+            "retr,retr4,sessions,latency,list,mlsd,idle",
+            "--seconds",
+            "1",
+            "--clients",
+            "1,4",
+            "--idle",
+            "5",
+            "--file",
+            &big,
+            "--small",
+            &small,
+            "--list-dir",
+            "many",
+            "--list-entries",
+            &entries,
+            "--server-pid",
+            &pid,
+            "--json",
+            "-",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "ftpbench failed: {}", describe(&out));
+    // One line per figure, then the JSON summary.
+    for label in [
+        "retr_1 ",
+        "retr_4 ",
+        "sessions@1 ",
+        "sessions@4 ",
+        "latency ",
+        "list ",
+        "idle ",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(label)),
+            "no {label:?} line in\n{stdout}"
+        );
+    }
+    let json = &stdout[stdout.find('{').expect("a JSON summary")..];
+    assert!(json.contains("\"ok\": true"), "{json}");
+    for key in [
+        "retr_1_mb_s",
+        "retr_4_mb_s",
+        "sessions_1_per_s",
+        "sessions_4_per_s",
+        "latency_p50_ms",
+        "latency_p99_ms",
+        "list_ms",
+        "idle_pss_kib_per_session",
+    ] {
+        assert_positive(json, key);
+    }
+    assert!(
+        json_number(json, "latency_p99_ms") >= json_number(json, "latency_p50_ms"),
+        "{json}"
+    );
+    assert_eq!(json_number(json, "sessions_1_errors"), Some(0.0), "{json}");
+    assert_eq!(json_number(json, "idle_sessions"), Some(5.0), "{json}");
+    assert_eq!(json_number(json, "idle_answering"), Some(5.0), "{json}");
+    // MLSD: a positive time once the server has it, null (said so) before.
+    if !json.contains("\"mlsd_ms\": null") {
+        assert_positive(json, "mlsd_ms");
+    }
+    // The idle sessions are gone again: the daemon still serves.
+    let mut c = server.login();
+    c.cmd("QUIT").assert_is("221 Goodbye.");
+}
+
+#[test]
+fn idle_finds_the_server_from_its_port() {
+    let server = bench_server("bench_idle_port");
+    let out = ftpbench(
+        server.port(),
+        &["--figure", "idle", "--idle", "4", "--json", "-"],
+    );
+    assert!(out.status.success(), "ftpbench failed: {}", describe(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_positive(&stdout, "idle_pss_kib_per_session");
+    assert_eq!(
+        json_number(&stdout, "idle_answering"),
+        Some(4.0),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_wrong_byte_or_size_exits_one() {
+    let mut bad = ftpbench_pattern(100_000);
+    bad[77_777] ^= 0x40;
+    let server = ServerBuilder::new("bench_wrong")
+        .file("bad.bin", bad)
+        .file("good.bin", ftpbench_pattern(100_000))
+        .start();
+    let out = ftpbench(
+        server.port(),
+        &[
+            "--figure",
+            "retr",
+            "--seconds",
+            "0.2",
+            "--file",
+            "bad.bin:100000",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("wrong byte at offset 77777"),
+        "{}",
+        describe(&out)
+    );
+    // The same bytes with a different expected size.
+    let out = ftpbench(
+        server.port(),
+        &[
+            "--figure",
+            "retr4",
+            "--seconds",
+            "0.2",
+            "--file",
+            "good.bin:100001",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("100000 bytes received, 100001 expected"),
+        "{}",
+        describe(&out)
+    );
+    // And in the sessions figure, where the small file is fetched by many sessions.
+    let out = ftpbench(
+        server.port(),
+        &[
+            "--figure",
+            "sessions",
+            "--clients",
+            "2",
+            "--seconds",
+            "0.2",
+            "--small",
+            "bad.bin:100000",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+}
+
+#[test]
+fn impossible_limits_are_refused_before_connecting() {
+    // Nothing listens on this port: the limit check comes first, and says what to change.
+    let out = ftpbench(1, &["--figure", "idle", "--idle", "100000000"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ulimit -n") || stderr.contains("pid_max"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn make_pattern_and_the_sendfile_baseline() {
+    let dir = TempDir::new("bench_baseline");
+    let path = dir.join("pattern.bin");
+    let path_str = path.to_str().expect("temp path is UTF-8");
+    let exe = env!("CARGO_BIN_EXE_ftpbench");
+    let out = run_with_timeout(
+        Command::new(exe).args(["--make-pattern", path_str, "1000003"]),
+        Duration::from_secs(60),
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(
+        std::fs::read(&path).expect("the pattern file"),
+        ftpbench_pattern(1_000_003)
+    );
+    let out = run_with_timeout(
+        Command::new(exe).args([
+            "--sendfile-baseline",
+            path_str,
+            "--seconds",
+            "0.3",
+            "--json",
+            "-",
+        ]),
+        Duration::from_secs(60),
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("sendfile_1 "), "{stdout}");
+    assert_positive(&stdout, "sendfile_mb_s");
+    // A file that is not the pattern is refused here too.
+    let mut bad = ftpbench_pattern(5000);
+    bad[4999] ^= 1;
+    std::fs::write(&path, bad).expect("rewriting the pattern file");
+    let out = run_with_timeout(
+        Command::new(exe).args(["--sendfile-baseline", path_str, "--seconds", "0.1"]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("wrong byte at offset 4999"),
+        "{}",
+        describe(&out)
+    );
+}
