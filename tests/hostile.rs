@@ -412,3 +412,36 @@ fn http_verbs_after_login_close() {
     c.assert_closed();
     healthy(&mut server);
 }
+
+/// Pathological globs (the CVE-2011-0762 class): the matcher's cost is bounded per name, so a
+/// pattern built to backtrack on long names still answers at once, and the session goes on.
+#[test]
+fn pathological_globs_cost_bounded_time() {
+    let mut b = builder("pathological_globs");
+    for i in 0..200 {
+        b = b.file(&format!("pub/{}{i}", "a".repeat(200)), "x");
+    }
+    let mut server = b.start();
+    let mut c = server.login();
+    let patterns = [
+        format!("pub/{}b", "*a".repeat(60)),
+        format!("pub/{}", "*".repeat(2000)),
+        format!("pub/{{{}}}", "*a,".repeat(300)),
+        format!("pub/{}", "?*".repeat(900)),
+    ];
+    for p in &patterns {
+        let started = std::time::Instant::now();
+        let t = c.transfer(&format!("LIST {p}"));
+        t.start.assert_is("150 Here comes the directory listing.");
+        t.end.expect("226").assert_is("226 Directory send OK.");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "LIST with a pathological glob took {:?}",
+            started.elapsed()
+        );
+        let t = c.transfer(&format!("NLST {p}"));
+        t.end.expect("226").assert_code(226);
+    }
+    c.cmd("NOOP").assert_is("200 NOOP ok.");
+    healthy(&mut server);
+}

@@ -38,7 +38,8 @@ impl Session<'_> {
             .and_then(|fd| sysfs::fstat(fd.as_fd()));
         match st {
             Ok(st) if st.is_regular() => {
-                let stamp = listing::mdtm_timestamp(st.mtime, self.list_context().utc_offset);
+                let stamp =
+                    listing::mdtm_timestamp(st.mtime, self.list_context().offset_at(st.mtime));
                 self.ctrl.send(&reply::mdtm(&stamp))
             }
             _ => self.ctrl.reply(reply::MDTM_FAILED),
