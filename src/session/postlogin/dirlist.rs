@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::os::fd::AsFd;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{Session, LIST_BUFFER};
@@ -11,12 +10,8 @@ use crate::data::listing::{self, HideFn, IdNames, ListContext, ListKind, ListOut
 use crate::data::mlsx::{self, Facts, MlsxContext};
 use crate::fs::userdb::UserDb;
 use crate::proto::path::{normalize_path, resolve_tilde};
-use crate::proto::reply::{self};
+use crate::proto::reply;
 use crate::session::control::Ended;
-
-/// The facts chosen with OPTS MLST. A session is one process, so a process-wide value is a
-/// per-session value (it starts as every fact).
-static MLST_FACTS: AtomicU8 = AtomicU8::new(Facts::ALL.bits());
 
 impl Session<'_> {
     pub(super) fn list(&mut self, arg: &[u8], long: bool) -> Result<(), Ended> {
@@ -141,7 +136,7 @@ impl Session<'_> {
         };
         if word.eq_ignore_ascii_case(b"MLST") {
             let facts = Facts::parse(rest);
-            MLST_FACTS.store(facts.bits(), Ordering::Relaxed);
+            self.mlst_facts = facts;
             return self.ctrl.send(&reply::mlst_opts(&facts.list()));
         }
         self.ctrl.reply(super::opts_reply(arg))
@@ -150,7 +145,7 @@ impl Session<'_> {
     fn mlsx_context(&self) -> MlsxContext<'static> {
         let c = &self.settings.config;
         MlsxContext {
-            facts: Facts::from_bits(MLST_FACTS.load(Ordering::Relaxed)),
+            facts: self.mlst_facts,
             world_readable_only: self.world_readable_only(),
             euid: crate::sys::process::geteuid(),
             download_enable: c.download_enable,

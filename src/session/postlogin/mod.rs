@@ -45,6 +45,8 @@ pub struct Session<'a> {
     passive: Box<dyn PassiveSource + 'a>,
     rest: u64,
     login: Login,
+    /// The facts MLSD and MLST send, as OPTS MLST chose them.
+    mlst_facts: crate::data::mlsx::Facts,
     /// Directories whose message_file this session has shown (dirmessage_enable).
     visited: messages::Visited,
 }
@@ -69,6 +71,7 @@ impl<'a> Session<'a> {
             rest: 0,
             login,
             visited: messages::Visited::default(),
+            mlst_facts: crate::data::mlsx::Facts::ALL,
         }
     }
 
