@@ -164,7 +164,8 @@ fn anon_user(b: &ServerBuilder) -> String {
         .to_string()
 }
 
-fn server_status(user: &str, type_: &str, timeout_line: &str) -> String {
+/// `clients`: the session count at this session's start (standalone mode).
+fn server_status(user: &str, type_: &str, timeout_line: &str, clients: u32) -> String {
     format!(
         concat!(
             "211-FTP server status:\r\n",
@@ -175,10 +176,11 @@ fn server_status(user: &str, type_: &str, timeout_line: &str) -> String {
             "     {}\r\n",
             "     Control connection is plain text\r\n",
             "     Data connections will be plain text\r\n",
+            "     At session startup, client count was {}\r\n",
             "     vsFTPd-rs {} - secure, fast, stable\r\n",
             "211 End of status\r\n",
         ),
-        user, type_, timeout_line, VERSION
+        user, type_, timeout_line, clients, VERSION
     )
 }
 
@@ -189,11 +191,12 @@ fn stat_server_status() {
     let server = b.start();
     let mut c = server.login();
     let timeout = "Session timeout in seconds is 300";
-    assert_raw(&c.cmd("STAT"), &server_status(&user, "BINARY", timeout));
-    c.cmd("TYPE A").assert_is("200 Switching to ASCII mode.");
-    assert_raw(&c.cmd("stat"), &server_status(&user, "ASCII", timeout));
+    // A session starts in ASCII mode, as vsftpd's.
+    assert_raw(&c.cmd("STAT"), &server_status(&user, "ASCII", timeout, 1));
     c.cmd("TYPE I").assert_is("200 Switching to Binary mode.");
-    assert_raw(&c.cmd("STAT"), &server_status(&user, "BINARY", timeout));
+    assert_raw(&c.cmd("STAT"), &server_status(&user, "BINARY", timeout, 1));
+    c.cmd("TYPE A").assert_is("200 Switching to ASCII mode.");
+    assert_raw(&c.cmd("stat"), &server_status(&user, "ASCII", timeout, 1));
 
     // USER ftp logs in as the same ftp_username.
     let (mut c, _) = server.connect();
@@ -201,7 +204,8 @@ fn stat_server_status() {
         .assert_is("331 Please specify the password.");
     c.cmd("PASS x@example.com")
         .assert_is("230 Login successful.");
-    assert_raw(&c.cmd("STAT"), &server_status(&user, "BINARY", timeout));
+    // The first session is still connected: this one started as the second.
+    assert_raw(&c.cmd("STAT"), &server_status(&user, "ASCII", timeout, 2));
 }
 
 /// STAT without an argument is not a listing: dirlist_enable=NO leaves it alone.
@@ -213,7 +217,7 @@ fn stat_server_status_with_dirlist_disabled() {
     let mut c = server.login();
     assert_raw(
         &c.cmd("STAT"),
-        &server_status(&user, "BINARY", "Session timeout in seconds is 300"),
+        &server_status(&user, "ASCII", "Session timeout in seconds is 300", 1),
     );
     c.cmd("STAT .").assert_is("550 Permission denied.");
     c.cmd("STAT hello.txt").assert_is("550 Permission denied.");

@@ -23,5 +23,6 @@ pub fn run(settings: &Settings) -> i32 {
         return 1;
     }
     super::notify::forget();
-    super::serve_connection(settings, stream)
+    // vsftpd counts clients only in standalone mode; 0 leaves STAT's count line out.
+    super::serve_connection(settings, stream, 0)
 }

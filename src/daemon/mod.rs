@@ -115,11 +115,12 @@ fn startup_checks(settings: &Settings) -> Result<(), String> {
 }
 
 /// Serves one connection in the model the settings ask for; returns the exit code.
-pub fn serve_connection(settings: &Settings, stream: std::net::TcpStream) -> i32 {
+/// `clients` is the number of sessions, this one included, when it started (STAT shows it).
+pub fn serve_connection(settings: &Settings, stream: std::net::TcpStream, clients: u32) -> i32 {
     if settings.config.run_as_launching_user {
-        crate::session::run(settings, stream)
+        crate::session::run(settings, stream, clients)
     } else {
-        crate::privsep::model::run(settings, stream)
+        crate::privsep::model::run(settings, stream, clients)
     }
 }
 

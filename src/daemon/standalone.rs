@@ -282,13 +282,14 @@ fn accept_all(
             refuse(stream, reply::TOO_MANY_FROM_IP);
             continue;
         }
+        let clients = u32::try_from(sessions.total() + 1).unwrap_or(u32::MAX);
         match process::fork() {
             Ok(Fork::Parent(pid)) => sessions.add(pid, ip),
             Ok(Fork::Child) => {
                 let fds: Vec<_> = all.iter().map(|l| l.as_fd()).collect();
                 process::close_inherited(&fds);
                 child_detach(sigpipe);
-                let code = super::serve_connection(settings, stream);
+                let code = super::serve_connection(settings, stream, clients);
                 process::exit_now(code);
             }
             Err(e) => {

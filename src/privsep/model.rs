@@ -36,7 +36,7 @@ struct Confinement<'a> {
 }
 
 /// Runs one session in the two-process model; this process becomes its helper.
-pub fn run(settings: &Settings, stream: TcpStream) -> i32 {
+pub fn run(settings: &Settings, stream: TcpStream, clients: u32) -> i32 {
     let c = &settings.config;
     let nopriv_name = c.nopriv_user.as_deref().unwrap_or("nobody");
     let Some(nopriv) = creds::lookup_user(nopriv_name).ok().flatten() else {
@@ -88,7 +88,7 @@ pub fn run(settings: &Settings, stream: TcpStream) -> i32 {
     let _ = process::kill(pre_pid, signal::SIGKILL);
     let _ = process::wait_child(pre_pid);
     drop(helper_ch);
-    start_postlogin(settings, stream, login, local.ip(), peer.ip())
+    start_postlogin(settings, stream, login, local.ip(), peer.ip(), clients)
 }
 
 /// vsftpd's way to die in front of the client: `500 OOPS: <why>`, then the session ends.
@@ -115,6 +115,7 @@ fn start_postlogin(
     login: Login,
     local: std::net::IpAddr,
     peer: std::net::IpAddr,
+    clients: u32,
 ) -> i32 {
     let c = &settings.config;
     let Login::Anonymous { .. } = &login;
@@ -142,7 +143,9 @@ fn start_postlogin(
     let pid = match process::fork() {
         Ok(Fork::Child) => {
             drop(helper_ch);
-            process::exit_now(postlogin_process(settings, stream, login, child_ch, &post));
+            process::exit_now(postlogin_process(
+                settings, stream, login, child_ch, &post, clients,
+            ));
         }
         Ok(Fork::Parent(pid)) => pid,
         Err(e) => return send_oops(&stream, &format!("fork: {e}")),
@@ -225,6 +228,7 @@ fn postlogin_process(
     login: Login,
     ch: Channel,
     how: &Confinement<'_>,
+    clients: u32,
 ) -> i32 {
     if let Err(msg) = confine(settings, how) {
         return send_oops(&stream, &msg);
@@ -242,6 +246,7 @@ fn postlogin_process(
     ctrl.set_idle_timeout(settings.config.idle_session_timeout);
     let passive = Box::new(HelperPassive::new(ch));
     let mut session = postlogin::Session::new(settings, ctrl, root, login, passive);
+    session.set_client_count(clients);
     if session.login_reply().is_err() {
         return 0;
     }

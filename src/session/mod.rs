@@ -20,7 +20,7 @@ use crate::proto::reply;
 use control::{Control, Ended};
 
 /// Serves one connection to its end; returns the process exit code.
-pub fn run(settings: &Settings, stream: TcpStream) -> i32 {
+pub fn run(settings: &Settings, stream: TcpStream, clients: u32) -> i32 {
     let mut ctrl = match Control::new(stream) {
         Ok(c) => c,
         Err(_) => return 0,
@@ -56,6 +56,7 @@ pub fn run(settings: &Settings, stream: TcpStream) -> i32 {
     let policy = PassivePolicy::from_config(&settings.config, ctrl.local.ip(), ctrl.peer.ip());
     let passive = Box::new(LocalPassive::new(policy));
     let mut session = postlogin::Session::new(settings, ctrl, root, login, passive);
+    session.set_client_count(clients);
     if session.login_reply().is_err() {
         return 0;
     }

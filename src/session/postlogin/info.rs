@@ -69,8 +69,7 @@ impl Session<'_> {
             idle_timeout: u64::from(c.idle_session_timeout),
             control_tls: false,
             data_tls: false,
-            // The session does not know the listener's count at its start: the line is left out.
-            num_clients: 0,
+            num_clients: u64::from(self.clients),
         };
         self.ctrl.send(&reply::server_status(&status))
     }

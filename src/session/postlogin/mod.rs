@@ -45,6 +45,8 @@ pub struct Session<'a> {
     passive: Box<dyn PassiveSource + 'a>,
     rest: u64,
     login: Login,
+    /// Sessions at this session's start, this one included (standalone mode; 0 in inetd mode).
+    clients: u32,
     /// The facts MLSD and MLST send, as OPTS MLST chose them.
     mlst_facts: crate::data::mlsx::Facts,
     /// Directories whose message_file this session has shown (dirmessage_enable).
@@ -64,7 +66,8 @@ impl<'a> Session<'a> {
             ctrl,
             root,
             cwd: b"/".to_vec(),
-            ascii: false,
+            // vsftpd starts every session in ASCII mode (RFC 959's default TYPE).
+            ascii: true,
             epsv_all: false,
             port_target: None,
             passive,
@@ -72,7 +75,12 @@ impl<'a> Session<'a> {
             login,
             visited: messages::Visited::default(),
             mlst_facts: crate::data::mlsx::Facts::ALL,
+            clients: 0,
         }
+    }
+
+    pub fn set_client_count(&mut self, clients: u32) {
+        self.clients = clients;
     }
 
     pub fn run(&mut self) {
