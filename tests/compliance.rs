@@ -755,21 +755,7 @@ fn stamp_tree(tree: &Path) {
 /// `500 OOPS: cannot change directory:/nonexistent` when the home is missing (ours does not
 /// need the home). This one's home is `/`. Created once if missing.
 fn oracle_account() -> &'static str {
-    const NAME: &str = "vsftpdoracle";
-    let exists = || {
-        Command::new("id")
-            .arg(NAME)
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !exists() {
-        let _ = Command::new("useradd")
-            .args(["--system", "--no-create-home", "--home-dir", "/"])
-            .args(["--shell", "/usr/sbin/nologin", NAME])
-            .output();
-    }
-    assert!(exists(), "cannot create the account {NAME}");
-    NAME
+    ensure_system_account("vsftpdoracle", "/")
 }
 
 #[test]

@@ -288,22 +288,26 @@ fn model_config(dir: &TempDir) -> Vec<(String, String)> {
 /// The account sessions run as after login (ftp_username) in the two-process model; created
 /// once if missing, so a fresh machine needs no `ftp` user.
 pub fn test_account() -> &'static str {
-    const NAME: &str = "vsftpdtest";
+    ensure_system_account("vsftpdtest", "/nonexistent")
+}
+
+/// A system account (no login shell) with the given home, created if missing.
+pub fn ensure_system_account(name: &'static str, home: &str) -> &'static str {
     let exists = || {
         Command::new("id")
-            .arg(NAME)
+            .arg(name)
             .output()
             .is_ok_and(|o| o.status.success())
     };
     if !exists() {
         // Several test binaries may race here; useradd locks /etc/passwd and one of them wins.
         let _ = Command::new("useradd")
-            .args(["--system", "--no-create-home", "--home-dir", "/nonexistent"])
-            .args(["--shell", "/usr/sbin/nologin", NAME])
+            .args(["--system", "--no-create-home", "--home-dir", home])
+            .args(["--shell", "/usr/sbin/nologin", name])
             .output();
     }
-    assert!(exists(), "cannot create the test account {NAME}");
-    NAME
+    assert!(exists(), "cannot create the test account {name}");
+    name
 }
 
 impl ServerBuilder {
