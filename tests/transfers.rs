@@ -574,13 +574,15 @@ fn abor_from_lftp() {
         .unwrap_or_else(|| panic!("no ABOR sent: {err}"));
     let after = &err[abor..];
     // lftp may log the 426 before or after its ABOR line (it closes the data connection
-    // first, which the server may notice first).
-    assert!(
-        err.contains("<--- 426 Failure writing network stream.")
-            && (after.contains("<--- 226 ABOR successful.")
-                || after.contains("<--- 225 No transfer to ABOR.")),
-        "{err}"
-    );
+    // first, which the server may notice first). On a quiet machine the whole file may also
+    // already sit in the socket buffers when ABOR arrives: the transfer then completed, and
+    // ABOR finds nothing to abort (vsftpd answers the same).
+    let aborted = err.contains("<--- 426 Failure writing network stream.")
+        && (after.contains("<--- 226 ABOR successful.")
+            || after.contains("<--- 225 No transfer to ABOR."));
+    let finished_first =
+        after.contains("<--- 226 Transfer complete.\n<--- 225 No transfer to ABOR.");
+    assert!(aborted || finished_first, "{err}");
     assert!(String::from_utf8_lossy(&out.stdout).ends_with("hello world"));
     assert!(t0.elapsed() < Duration::from_secs(20), "{:?}", t0.elapsed());
 }
