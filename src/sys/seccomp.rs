@@ -271,16 +271,8 @@ impl Filter {
         if let Some(why) = self.invalid {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, why));
         }
-        let trap = libc::SECCOMP_RET_TRAP;
         let mut p = Program::default();
-        p.stmt(LD_W_ABS, OFF_ARCH);
-        p.jump(JEQ_K, arch, 1, 0)?;
-        p.stmt(RET_K, trap);
-        p.stmt(LD_W_ABS, OFF_NR);
-        if cfg!(target_arch = "x86_64") {
-            p.jump(JGE_K, X32_SYSCALL_BIT, 0, 1)?;
-            p.stmt(RET_K, trap);
-        }
+        p.header(arch)?;
         let ranges = ranges(self.decisions());
         p.search(&ranges)?;
         if p.0.len() > MAX_INSNS {
@@ -369,6 +361,21 @@ fn offset(n: usize) -> io::Result<u8> {
 }
 
 impl Program {
+    /// What every program starts with: another architecture or the x32 ABI traps, and the
+    /// accumulator is left holding the syscall number.
+    fn header(&mut self, arch: u32) -> io::Result<()> {
+        let trap = libc::SECCOMP_RET_TRAP;
+        self.stmt(LD_W_ABS, OFF_ARCH);
+        self.jump(JEQ_K, arch, 1, 0)?;
+        self.stmt(RET_K, trap);
+        self.stmt(LD_W_ABS, OFF_NR);
+        if cfg!(target_arch = "x86_64") {
+            self.jump(JGE_K, X32_SYSCALL_BIT, 0, 1)?;
+            self.stmt(RET_K, trap);
+        }
+        Ok(())
+    }
+
     fn stmt(&mut self, code: u16, k: u32) {
         self.0.push(libc::sock_filter {
             code,
@@ -834,14 +841,7 @@ mod tests {
         }
         let trap = libc::SECCOMP_RET_TRAP;
         let mut p = Program::default();
-        p.stmt(LD_W_ABS, OFF_ARCH);
-        p.jump(JEQ_K, arch, 1, 0)?;
-        p.stmt(RET_K, trap);
-        p.stmt(LD_W_ABS, OFF_NR);
-        if cfg!(target_arch = "x86_64") {
-            p.jump(JGE_K, X32_SYSCALL_BIT, 0, 1)?;
-            p.stmt(RET_K, trap);
-        }
+        p.header(arch)?;
         let errno_rules = f.rules.iter().filter(|r| r.action != Action::Allow);
         let allow_rules = f.rules.iter().filter(|r| r.action == Action::Allow);
         for rule in errno_rules.chain(allow_rules) {
