@@ -12,6 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::config::{ConfigError, Layout, Loader, Settings};
+use crate::privsep::model::Prepared;
 use cli::{Invocation, Source};
 
 /// Where --quick-start listens; a high port so it runs without privilege.
@@ -116,11 +117,17 @@ fn startup_checks(settings: &Settings) -> Result<(), String> {
 
 /// Serves one connection in the model the settings ask for; returns the exit code.
 /// `clients` is the number of sessions, this one included, when it started (STAT shows it).
-pub fn serve_connection(settings: &Settings, stream: std::net::TcpStream, clients: u32) -> i32 {
+/// `prepared` is [`Prepared::new`] of the same settings, made before the fork.
+pub fn serve_connection(
+    settings: &Settings,
+    prepared: &Prepared,
+    stream: std::net::TcpStream,
+    clients: u32,
+) -> i32 {
     if settings.config.run_as_launching_user {
         crate::session::run(settings, stream, clients)
     } else {
-        crate::privsep::model::run(settings, stream, clients)
+        crate::privsep::model::run(settings, prepared, stream, clients)
     }
 }
 

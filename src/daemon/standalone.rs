@@ -13,6 +13,7 @@ use super::cli::Invocation;
 use super::pidfile::PidFile;
 use super::{notify, say};
 use crate::config::Settings;
+use crate::privsep::model::Prepared;
 use crate::proto::reply;
 use crate::sys::net::{self, ListenSpec, PollFd};
 use crate::sys::process::{self, Fork};
@@ -193,6 +194,7 @@ fn serve(
     sigpipe: SignalPipe,
 ) -> i32 {
     let mut sessions = Sessions::default();
+    let mut prepared = Prepared::new(&settings);
     loop {
         let mut fds = vec![PollFd {
             fd: sigpipe.fd(),
@@ -222,7 +224,10 @@ fn serve(
                             sessions.remove(pid);
                         }
                     }
-                    signal::SIGHUP => reload(&inv, &mut settings),
+                    signal::SIGHUP => {
+                        reload(&inv, &mut settings);
+                        prepared = Prepared::new(&settings);
+                    }
                     signal::SIGTERM | signal::SIGINT => {
                         notify::stopping();
                         drop(listeners);
@@ -234,7 +239,13 @@ fn serve(
         }
         for (l, r) in listeners.iter().zip(ready.iter().skip(1)) {
             if r.read {
-                accept_all(l, &settings, &mut sessions, &listeners, &sigpipe);
+                let serving = Serving {
+                    settings: &settings,
+                    prepared: &prepared,
+                    all: &listeners,
+                    sigpipe: &sigpipe,
+                };
+                accept_all(l, &serving, &mut sessions);
             }
         }
     }
@@ -256,13 +267,16 @@ fn reload(inv: &Invocation, settings: &mut Settings) {
     notify::ready();
 }
 
-fn accept_all(
-    listener: &TcpListener,
-    settings: &Settings,
-    sessions: &mut Sessions,
-    all: &[TcpListener],
-    sigpipe: &SignalPipe,
-) {
+/// What a forked session takes from the listener.
+struct Serving<'a> {
+    settings: &'a Settings,
+    prepared: &'a Prepared,
+    all: &'a [TcpListener],
+    sigpipe: &'a SignalPipe,
+}
+
+fn accept_all(listener: &TcpListener, serving: &Serving<'_>, sessions: &mut Sessions) {
+    let settings = serving.settings;
     loop {
         let (stream, peer) = match listener.accept() {
             Ok(x) => x,
@@ -286,10 +300,10 @@ fn accept_all(
         match process::fork() {
             Ok(Fork::Parent(pid)) => sessions.add(pid, ip),
             Ok(Fork::Child) => {
-                let fds: Vec<_> = all.iter().map(|l| l.as_fd()).collect();
+                let fds: Vec<_> = serving.all.iter().map(|l| l.as_fd()).collect();
                 process::close_inherited(&fds);
-                child_detach(sigpipe);
-                let code = super::serve_connection(settings, stream, clients);
+                child_detach(serving.sigpipe);
+                let code = super::serve_connection(settings, serving.prepared, stream, clients);
                 process::exit_now(code);
             }
             Err(e) => {

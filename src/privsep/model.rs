@@ -35,11 +35,63 @@ struct Confinement<'a> {
     can_fork: bool,
 }
 
+/// What every session of one configuration needs that does not depend on the client,
+/// worked out before the fork: by the listener at start-up and on each reload (inetd mode:
+/// once, for its one session). Done per session, looking up two accounts through NSS, loading
+/// the time zone twice, compiling the seccomp program twice and emptying the bounding set
+/// twice made up about half of a session's system calls (docs/PERFORMANCE.md).
+pub struct Prepared {
+    /// nopriv_user and ftp_username; `None` when the lookup failed, so that each session
+    /// looks again and fails with vsftpd's OOPS if the account is still missing.
+    nopriv: Option<Account>,
+    ftp: Option<Account>,
+    /// The post-login filter, when seccomp_sandbox is on and it compiled.
+    filter: Option<seccomp::Compiled>,
+}
+
+impl Prepared {
+    pub fn new(settings: &Settings) -> Prepared {
+        let c = &settings.config;
+        // Before any chroot, and inherited by every fork (see sys::time).
+        crate::sys::time::init_local_time();
+        if process::geteuid() == 0 && !c.run_as_launching_user {
+            // The daemon never executes a program, so the listener needs no bounding set
+            // either; a failure here is reported by the session that retries it in `confine`.
+            let _ = creds::drop_bounding_set();
+        }
+        let lookup = |name: &str| creds::lookup_user(name).ok().flatten();
+        Prepared {
+            nopriv: lookup(nopriv_name(settings)),
+            ftp: lookup(ftp_name(settings)),
+            filter: if c.seccomp_sandbox {
+                seccomp::post_login_filter().compile().ok()
+            } else {
+                None
+            },
+        }
+    }
+
+    fn account(cached: &Option<Account>, name: &str) -> Option<Account> {
+        match cached {
+            Some(a) if a.name == name => Some(a.clone()),
+            _ => creds::lookup_user(name).ok().flatten(),
+        }
+    }
+}
+
+fn nopriv_name(settings: &Settings) -> &str {
+    settings.config.nopriv_user.as_deref().unwrap_or("nobody")
+}
+
+fn ftp_name(settings: &Settings) -> &str {
+    settings.config.ftp_username.as_deref().unwrap_or("ftp")
+}
+
 /// Runs one session in the two-process model; this process becomes its helper.
-pub fn run(settings: &Settings, stream: TcpStream, clients: u32) -> i32 {
+pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients: u32) -> i32 {
     let c = &settings.config;
-    let nopriv_name = c.nopriv_user.as_deref().unwrap_or("nobody");
-    let Some(nopriv) = creds::lookup_user(nopriv_name).ok().flatten() else {
+    let nopriv_name = nopriv_name(settings);
+    let Some(nopriv) = Prepared::account(&prepared.nopriv, nopriv_name) else {
         return send_oops(
             &stream,
             &format!("cannot locate user specified in 'nopriv_user':{nopriv_name}"),
@@ -71,7 +123,9 @@ pub fn run(settings: &Settings, stream: TcpStream, clients: u32) -> i32 {
     let pre_pid = match process::fork() {
         Ok(Fork::Child) => {
             drop(helper_ch);
-            process::exit_now(prelogin_process(settings, stream, &child_ch, &pre));
+            process::exit_now(prelogin_process(
+                settings, prepared, stream, &child_ch, &pre,
+            ));
         }
         Ok(Fork::Parent(pid)) => pid,
         Err(e) => return send_oops(&stream, &format!("fork: {e}")),
@@ -85,10 +139,27 @@ pub fn run(settings: &Settings, stream: TcpStream, clients: u32) -> i32 {
         }
     };
     // The pre-login process has nothing left to do; it must not linger beside the next one.
+    // It is reaped once the post-login process is started: its exit (tearing down its address
+    // space) need not delay the client's 230.
     let _ = process::kill(pre_pid, signal::SIGKILL);
-    let _ = process::wait_child(pre_pid);
     drop(helper_ch);
-    start_postlogin(settings, stream, login, local.ip(), peer.ip(), clients)
+    let session = Session {
+        settings,
+        prepared,
+        local: local.ip(),
+        peer: peer.ip(),
+        clients,
+    };
+    start_postlogin(&session, stream, login, pre_pid)
+}
+
+/// One session's fixed facts, for the post-login half.
+struct Session<'a> {
+    settings: &'a Settings,
+    prepared: &'a Prepared,
+    local: std::net::IpAddr,
+    peer: std::net::IpAddr,
+    clients: u32,
 }
 
 /// vsftpd's way to die in front of the client: `500 OOPS: <why>`, then the session ends.
@@ -109,18 +180,17 @@ fn finish_child(pid: i32, end: &Ended) {
     let _ = process::wait_child(pid);
 }
 
-fn start_postlogin(
-    settings: &Settings,
-    stream: TcpStream,
-    login: Login,
-    local: std::net::IpAddr,
-    peer: std::net::IpAddr,
-    clients: u32,
-) -> i32 {
+/// Starts the post-login process; `pre_pid` is the killed pre-login process, to reap.
+fn start_postlogin(s: &Session<'_>, stream: TcpStream, login: Login, pre_pid: i32) -> i32 {
+    let settings = s.settings;
     let c = &settings.config;
     let Login::Anonymous { .. } = &login;
-    let ftp_name = c.ftp_username.as_deref().unwrap_or("ftp");
-    let Some(account) = creds::lookup_user(ftp_name).ok().flatten() else {
+    let ftp_name = ftp_name(settings);
+    let reap_pre = || {
+        let _ = process::wait_child(pre_pid);
+    };
+    let Some(account) = Prepared::account(&s.prepared.ftp, ftp_name) else {
+        reap_pre();
         return send_oops(
             &stream,
             &format!("cannot locate user specified in 'ftp_username':{ftp_name}"),
@@ -133,7 +203,10 @@ fn start_postlogin(
         .unwrap_or_else(|| account.home.clone());
     let (helper_ch, child_ch) = match Channel::pair() {
         Ok(p) => p,
-        Err(e) => return send_oops(&stream, &format!("socketpair: {e}")),
+        Err(e) => {
+            reap_pre();
+            return send_oops(&stream, &format!("socketpair: {e}"));
+        }
     };
     let post = Confinement {
         root: &root,
@@ -143,16 +216,18 @@ fn start_postlogin(
     let pid = match process::fork() {
         Ok(Fork::Child) => {
             drop(helper_ch);
-            process::exit_now(postlogin_process(
-                settings, stream, login, child_ch, &post, clients,
-            ));
+            process::exit_now(postlogin_process(s, stream, login, child_ch, &post));
         }
         Ok(Fork::Parent(pid)) => pid,
-        Err(e) => return send_oops(&stream, &format!("fork: {e}")),
+        Err(e) => {
+            reap_pre();
+            return send_oops(&stream, &format!("fork: {e}"));
+        }
     };
     drop(child_ch);
     drop(stream);
-    let policy = PassivePolicy::from_config(c, local, peer);
+    reap_pre();
+    let policy = PassivePolicy::from_config(c, s.local, s.peer);
     let end = helper::serve_postlogin(settings, &policy, &helper_ch);
     match end {
         Ok(()) => {
@@ -167,7 +242,9 @@ fn start_postlogin(
 }
 
 /// Chroot, drop every capability and privilege, and (with seccomp_sandbox) load the filter.
-fn confine(settings: &Settings, how: &Confinement<'_>) -> Result<(), String> {
+fn confine(settings: &Settings, prepared: &Prepared, how: &Confinement<'_>) -> Result<(), String> {
+    // Done already when the listener prepared (then this returns at once), but a process
+    // must never depend on that for its confinement.
     crate::sys::time::init_local_time();
     process::set_parent_death_signal(signal::SIGKILL)
         .map_err(|e| format!("prctl PR_SET_PDEATHSIG: {e}"))?;
@@ -181,15 +258,18 @@ fn confine(settings: &Settings, how: &Confinement<'_>) -> Result<(), String> {
     }
     process::set_no_new_privs().map_err(|e| format!("prctl PR_SET_NO_NEW_PRIVS: {e}"))?;
     if settings.config.seccomp_sandbox {
-        seccomp::post_login_filter()
-            .install()
-            .map_err(|e| format!("seccomp filter: {e}"))?;
+        match &prepared.filter {
+            Some(compiled) => compiled.install(),
+            None => seccomp::post_login_filter().install(),
+        }
+        .map_err(|e| format!("seccomp filter: {e}"))?;
     }
     Ok(())
 }
 
 fn prelogin_process(
     settings: &Settings,
+    prepared: &Prepared,
     stream: TcpStream,
     ch: &Channel,
     how: &Confinement<'_>,
@@ -198,7 +278,7 @@ fn prelogin_process(
         Ok(banner) => banner,
         Err(msg) => return send_oops(&stream, &msg),
     };
-    if let Err(msg) = confine(settings, how) {
+    if let Err(msg) = confine(settings, prepared, how) {
         return send_oops(&stream, &msg);
     }
     let mut ctrl = match Control::new(stream) {
@@ -223,14 +303,14 @@ fn prelogin_process(
 }
 
 fn postlogin_process(
-    settings: &Settings,
+    s: &Session<'_>,
     stream: TcpStream,
     login: Login,
     ch: Channel,
     how: &Confinement<'_>,
-    clients: u32,
 ) -> i32 {
-    if let Err(msg) = confine(settings, how) {
+    let settings = s.settings;
+    if let Err(msg) = confine(settings, s.prepared, how) {
         return send_oops(&stream, &msg);
     }
     let root = match fs::open_dir(Path::new("/")) {
@@ -246,7 +326,7 @@ fn postlogin_process(
     ctrl.set_idle_timeout(settings.config.idle_session_timeout);
     let passive = Box::new(HelperPassive::new(ch));
     let mut session = postlogin::Session::new(settings, ctrl, root, login, passive);
-    session.set_client_count(clients);
+    session.set_client_count(s.clients);
     if session.login_reply().is_err() {
         return 0;
     }

@@ -4,6 +4,7 @@ use std::ffi::CString;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::cerr;
 
@@ -58,10 +59,18 @@ pub fn become_user(uid: u32, gid: u32) -> io::Result<()> {
     Ok(())
 }
 
+/// Set once this process has emptied its bounding set; a forked child inherits both the empty
+/// set and this flag, so the daemon pays the ~40 prctl calls once, not twice per session.
+static BOUNDING_SET_EMPTY: AtomicBool = AtomicBool::new(false);
+
 /// Empties the capability bounding set and the ambient set, so that no later exec or setuid
 /// can bring a capability back. Needs CAP_SETPCAP: call it while still root, before
-/// `become_user` (which clears the permitted and effective sets itself).
+/// `become_user` (which clears the permitted and effective sets itself). Does nothing in a
+/// process (or the fork of one) where it already succeeded: neither set can grow back.
 pub fn drop_bounding_set() -> io::Result<()> {
+    if BOUNDING_SET_EMPTY.load(Ordering::Relaxed) {
+        return Ok(());
+    }
     for cap in 0..64 {
         // SAFETY: prctl with integer arguments only.
         let r = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) };
@@ -84,6 +93,7 @@ pub fn drop_bounding_set() -> io::Result<()> {
             0,
         )
     })?;
+    BOUNDING_SET_EMPTY.store(true, Ordering::Relaxed);
     Ok(())
 }
 

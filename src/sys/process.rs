@@ -31,24 +31,16 @@ pub fn fork() -> io::Result<Fork> {
     })
 }
 
-/// The number of threads of this process, from /proc/self/stat (field 20).
+/// The number of threads of this process: /proc/self/task has one entry per thread, and the
+/// kernel reports its link count as 2 + threads, so one stat answers (fork is on every
+/// session's path, and reading /proc/self/stat cost ten system calls).
 fn thread_count() -> io::Result<u64> {
-    let stat = std::fs::read("/proc/self/stat")?;
-    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-    let after = stat
-        .iter()
-        .rposition(|&b| b == b')')
-        .and_then(|i| stat.get(i + 1..))
-        .ok_or_else(|| io::Error::other("malformed /proc/self/stat"))?;
-    let field = after
-        .split(|&b| b == b' ')
-        .filter(|f| !f.is_empty())
-        .nth(17)
-        .ok_or_else(|| io::Error::other("malformed /proc/self/stat"))?;
-    std::str::from_utf8(field)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| io::Error::other("malformed /proc/self/stat"))
+    use std::os::unix::fs::MetadataExt;
+    let links = std::fs::metadata("/proc/self/task")?.nlink();
+    links
+        .checked_sub(2)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| io::Error::other("unexpected link count of /proc/self/task"))
 }
 
 /// Ends the process at once, without running atexit handlers or flushing stdio buffers that
@@ -134,5 +126,29 @@ pub fn close_inherited(fds: &[std::os::fd::BorrowedFd<'_>]) {
     for fd in fds {
         // SAFETY: closing an fd in a child that never touches the owning object again.
         unsafe { libc::close(fd.as_raw_fd()) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fork_refuses_a_multi_threaded_process() {
+        let (stop, wait) = std::sync::mpsc::channel::<()>();
+        let other = std::thread::spawn(move || {
+            let _ = wait.recv();
+        });
+        assert!(thread_count().unwrap() >= 2);
+        match fork() {
+            Err(e) => assert!(e.to_string().contains("multi-threaded"), "{e}"),
+            Ok(Fork::Child) => exit_now(0),
+            Ok(Fork::Parent(pid)) => {
+                let _ = wait_child(pid);
+                panic!("forked a multi-threaded process");
+            }
+        }
+        drop(stop);
+        other.join().unwrap();
     }
 }

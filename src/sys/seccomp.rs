@@ -284,11 +284,16 @@ impl Filter {
         Ok(p.0)
     }
 
-    /// Confines the calling process for good: sets no_new_privs, installs the SIGSYS
-    /// reporter, and loads the filter (SECCOMP_FILTER_FLAG_TSYNC, so any other thread is
-    /// confined too). write(2) and exit_group(2) are added to the list, since the reporter
-    /// needs them. Fails on an architecture we have no audit number for.
+    /// Confines the calling process for good: [`Filter::compile`], then [`Compiled::install`].
     pub fn install(&self) -> io::Result<()> {
+        self.compile()?.install()
+    }
+
+    /// The program to load, with write(2) and exit_group(2) added (the SIGSYS reporter needs
+    /// them), and [`OWN_PID`] still standing for the pid of the process that will load it.
+    /// Compiling is pure computation: the daemon does it once, before any session forks.
+    /// Fails on an architecture we have no audit number for.
+    pub fn compile(&self) -> io::Result<Compiled> {
         let arch = NATIVE_ARCH.ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::Unsupported,
@@ -299,7 +304,44 @@ impl Filter {
             .clone()
             .allow(libc::SYS_write)
             .allow(libc::SYS_exit_group);
-        let mut prog = with_reporter.program(arch)?;
+        let prog = with_reporter.program(arch)?;
+        u16::try_from(prog.len()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        Ok(Compiled(prog))
+    }
+}
+
+/// Stands for "the pid of the process that loads the filter" in an argument check, since a
+/// filter compiled before the fork cannot know it. It is above any pid (pid_max is at most
+/// 2^22), so no real argument is mistaken for it; [`Compiled::install`] puts the loader's
+/// pid in its place.
+pub const OWN_PID: u64 = 0x7EAD_BEEF;
+
+/// A compiled filter, ready to load (see [`Filter::compile`]).
+#[derive(Clone)]
+pub struct Compiled(Vec<libc::sock_filter>);
+
+/// Replaces every comparison with [`OWN_PID`] by one with `pid`; returns how many it replaced.
+/// A pid is positive, so the high half of the 64-bit argument (compared separately) is 0 for
+/// both.
+fn patch_own_pid(prog: &mut [libc::sock_filter], pid: u32) -> usize {
+    let slot = OWN_PID as u32;
+    let mut n = 0;
+    for insn in prog.iter_mut().filter(|i| i.code == JEQ_K && i.k == slot) {
+        insn.k = pid;
+        n += 1;
+    }
+    n
+}
+
+impl Compiled {
+    /// Confines the calling process for good: sets no_new_privs, installs the SIGSYS
+    /// reporter, and loads the filter (SECCOMP_FILTER_FLAG_TSYNC, so any other thread is
+    /// confined too).
+    pub fn install(&self) -> io::Result<()> {
+        let mut prog = self.0.clone();
+        // SAFETY: getpid cannot fail.
+        let pid = unsafe { libc::getpid() };
+        patch_own_pid(&mut prog, u32::try_from(pid).unwrap_or(0));
         let len =
             u16::try_from(prog.len()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
         install_sigsys_reporter()?;
@@ -687,7 +729,7 @@ pub fn post_login_filter() -> Filter {
         // ioctl: only FIONBIO (std's set_nonblocking); no terminal ioctls such as TIOCSTI.
         .allow_arg(libc::SYS_ioctl, 1, &[libc::FIONBIO])
         // tgkill: only to this process (abort() raises SIGABRT through it).
-        .allow_arg(libc::SYS_tgkill, 0, &[own_pid()])
+        .allow_arg(libc::SYS_tgkill, 0, &[OWN_PID])
 }
 
 fn prot_values() -> [u64; 3] {
@@ -713,12 +755,6 @@ fn fcntl_values() -> Vec<u64> {
     .iter()
     .map(|&c| u64::try_from(c).unwrap_or(u64::MAX))
     .collect()
-}
-
-fn own_pid() -> u64 {
-    // SAFETY: getpid cannot fail.
-    let pid = unsafe { libc::getpid() };
-    u64::try_from(pid).unwrap_or(u64::MAX)
 }
 
 /// Checks, at start-up, that the kernel can run the post-login filter; the error says what is
@@ -929,7 +965,10 @@ mod tests {
 
     #[test]
     fn post_login_program_is_sound() {
-        let p = post_login_filter().program(ARCH).unwrap();
+        let mut p = post_login_filter().program(ARCH).unwrap();
+        // The loader's pid is put in after the fork: exactly one comparison stands for it.
+        assert_eq!(patch_own_pid(&mut p, 4242), 1);
+        assert_eq!(patch_own_pid(&mut p, 4242), 0);
         assert!(p.len() < MAX_INSNS);
         let r = |nr, args| run(&p, &data(nr, args));
         let allow = libc::SECCOMP_RET_ALLOW;
@@ -955,7 +994,9 @@ mod tests {
             r(libc::SYS_fcntl, [0, libc::F_SETOWN as u64, 0, 0, 0, 0]),
             trap
         );
-        assert_eq!(r(libc::SYS_tgkill, [own_pid(), 1, 6, 0, 0, 0]), allow);
+        assert_eq!(r(libc::SYS_tgkill, [4242, 1, 6, 0, 0, 0]), allow);
+        assert_eq!(r(libc::SYS_tgkill, [OWN_PID, 1, 6, 0, 0, 0]), trap);
+        assert_eq!(r(libc::SYS_tgkill, [4242 | 1 << 32, 1, 6, 0, 0, 0]), trap);
         assert_eq!(r(libc::SYS_tgkill, [1, 1, 9, 0, 0, 0]), trap);
         for nr in [
             libc::SYS_execve,
