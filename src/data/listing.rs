@@ -39,9 +39,11 @@
 //! # Cost
 //! One readdir pass per directory, one lstat per entry only when something needs it (long format,
 //! `-t`, `-F`, `-R`; plain NLST stats nothing), at most [`MAX_DIR_ENTRIES`] names per directory,
-//! at most [`MAX_GLOB_STEPS`] filter steps per name. Per directory, lines go into one growing
-//! buffer (plus an index), are sorted, then written in chunks of 16 KiB; nothing is allocated per
-//! entry. Memory is per directory, not per tree: `-R` streams.
+//! at most [`MAX_GLOB_STEPS`] filter steps per name. Per directory, the names go into one
+//! growing buffer (plus an index) and are sorted; then each entry is looked up (unless `-t`
+//! needed that before sorting), formatted and written in chunks of 16 KiB, so the first lines
+//! travel while the kernel is still answering lstat for the rest, and no buffer holds the whole
+//! listing. Nothing is allocated per entry. Memory is per directory, not per tree: `-R` streams.
 //!
 //! # What the caller replies
 //! [`list`] returns [`ListOutcome::NotOpened`] when the directory could not be opened (missing,
@@ -66,6 +68,9 @@ use crate::sys::fs::{self, FileStat, OpenKind};
 
 /// vsftpd writes listings in chunks of this size (VSFTP_DIR_BUFSIZE).
 const WRITE_CHUNK: usize = 16 * 1024;
+/// Room left in the chunk before another line goes in: a typical long line is under 100 bytes,
+/// and a longer one only makes that chunk larger, never splits it.
+const MAX_LINE_GUESS: usize = 512;
 /// vsftpd's "six months" (sysutil.c: 60*60*24*182 seconds).
 const RECENT_SECONDS: i128 = 60 * 60 * 24 * 182;
 
@@ -296,9 +301,10 @@ pub fn list_with<W: Write + ?Sized>(
         recurse: opts.recurse && ctx.recurse_allowed,
         filter,
         root_id: fs::fstat(root).ok().map(|s| (s.dev, s.ino)),
-        lines: Vec::new(),
         names: Vec::new(),
         entries: Vec::new(),
+        prefix: Vec::new(),
+        at_root: false,
         link: Vec::new(),
         chunk: Vec::new(),
         glob: Vec::new(),
@@ -311,13 +317,13 @@ fn open_dir(root: BorrowedFd<'_>, cwd: &[u8], name: &[u8]) -> io::Result<OwnedFd
     fs::open_in_root(root, &normalize_path(cwd, name), OpenKind::Directory)
 }
 
-/// One listed entry: where its line and name are in the walker's buffers.
+/// One listed entry: where its name is in the walker's buffer, and its lstat once taken.
 #[derive(Clone, Copy)]
 struct Entry {
-    line: (usize, usize),
     name: (usize, usize),
-    mtime: i64,
-    is_dir: bool,
+    st: Option<FileStat>,
+    /// Gone between readdir and its lstat: not listed, never recursed into.
+    gone: bool,
 }
 
 struct Walker<'c, 'a> {
@@ -331,11 +337,13 @@ struct Walker<'c, 'a> {
     recurse: bool,
     filter: Vec<u8>,
     root_id: Option<(u64, u64)>,
-    /// The current directory's lines, in readdir order.
-    lines: Vec<u8>,
-    /// The current directory's names, for sorting and recursion.
+    /// The current directory's names, in readdir order.
     names: Vec<u8>,
     entries: Vec<Entry>,
+    /// NLST prefix of the current directory.
+    prefix: Vec<u8>,
+    /// Whether the current directory is the session root (its ".." is itself).
+    at_root: bool,
     /// readlink buffer.
     link: Vec<u8>,
     /// Output chunk.
@@ -360,14 +368,14 @@ impl Walker<'_, '_> {
         }
         self.collect(dir, base);
         self.sort();
-        self.write_sorted(out)?;
+        self.write_sorted(dir, out)?;
         if !self.recurse || depth >= MAX_LIST_DEPTH {
             return Ok(());
         }
         let subdirs: Vec<Vec<u8>> = self
             .entries
             .iter()
-            .filter(|e| e.is_dir)
+            .filter(|e| !e.gone && e.st.is_some_and(|s| s.is_dir()))
             .map(|e| self.names.get(e.name.0..e.name.1).unwrap_or_default())
             .filter(|n| *n != b"." && *n != b"..")
             .map(<[u8]>::to_vec)
@@ -388,30 +396,35 @@ impl Walker<'_, '_> {
         Ok(())
     }
 
-    /// One readdir pass over `dir`, building a line per entry that passes the filters.
+    /// Whether entries need an lstat at all (long format, `-t`, `-F`, `-R`).
+    fn needs_stat(&self) -> bool {
+        self.verbose || self.by_time || self.classify || self.recurse
+    }
+
+    /// One readdir pass over `dir`, keeping the names that pass the filters. Only `-t` needs
+    /// every lstat before sorting; otherwise they are taken in output order while writing,
+    /// so the client receives the first lines while later entries are still being looked up.
     fn collect(&mut self, dir: BorrowedFd<'_>, base: &[u8]) {
-        self.lines.clear();
         self.names.clear();
         self.entries.clear();
         // NLST prefix: the directory as given, with one slash; none for ".".
-        let mut prefix: Vec<u8> = Vec::new();
+        self.prefix.clear();
         if base != b"." {
-            prefix.extend_from_slice(base);
-            if prefix.last() != Some(&b'/') {
-                prefix.push(b'/');
+            self.prefix.extend_from_slice(base);
+            if self.prefix.last() != Some(&b'/') {
+                self.prefix.push(b'/');
             }
         }
-        let at_root =
+        self.at_root =
             self.root_id.is_some() && fs::fstat(dir).ok().map(|s| (s.dev, s.ino)) == self.root_id;
-        let do_stat = self.verbose || self.by_time || self.classify || self.recurse;
         // A readdir error part-way ends the listing with what was read, as vsftpd.
         let _ = fs::for_each_dir_entry(dir, MAX_DIR_ENTRIES, |name| {
-            self.add(dir, name, &prefix, at_root, do_stat);
+            self.add(dir, name);
             true
         });
     }
 
-    fn add(&mut self, dir: BorrowedFd<'_>, cname: &CStr, prefix: &[u8], at_root: bool, stat: bool) {
+    fn add(&mut self, dir: BorrowedFd<'_>, cname: &CStr) {
         let name = cname.to_bytes();
         if name.first() == Some(&b'.') {
             if !self.all && !self.ctx.force_dot_files {
@@ -429,84 +442,125 @@ impl Walker<'_, '_> {
         if !self.filter.is_empty() && !passes(name, &self.filter, &mut 0, &mut self.glob) {
             return;
         }
-        let st = if stat {
-            // At the session root ".." is the root itself, as inside a chroot.
-            let target = if at_root && name == b".." {
-                c"."
-            } else {
-                cname
-            };
-            match fs::lstat_at_cstr(dir, target) {
-                Ok(st) => Some(st),
-                // Gone since readdir: skip, as vsftpd.
-                Err(_) => return,
-            }
-        } else {
-            None
+        let mut entry = Entry {
+            name: (self.names.len(), self.names.len() + name.len()),
+            st: None,
+            gone: false,
         };
-        let start = self.lines.len();
-        match (&st, self.verbose) {
-            (Some(st), true) => {
-                let mut target: Option<&[u8]> = None;
-                if st.is_symlink()
-                    && fs::readlink_at_cstr(dir, cname, &mut self.link).is_ok()
-                    && !self.link.is_empty()
-                {
-                    target = Some(&self.link);
-                }
-                let suffix = (self.classify && st.is_dir()).then_some(b'/');
-                push_long_line(&mut self.lines, name, st, target, suffix, self.ctx);
-            }
-            _ => {
-                self.lines.extend_from_slice(prefix);
-                self.lines.extend_from_slice(name);
-                if let (true, Some(st)) = (self.classify, &st) {
-                    if st.is_dir() {
-                        self.lines.push(b'/');
-                    } else if st.is_symlink() {
-                        self.lines.push(b'@');
-                    }
-                }
-                self.lines.extend_from_slice(b"\r\n");
+        if self.by_time {
+            match self.lstat(dir, cname) {
+                Some(st) => entry.st = Some(st),
+                // Gone since readdir: skip, as vsftpd.
+                None => return,
             }
         }
-        let name_start = self.names.len();
         self.names.extend_from_slice(name);
-        self.entries.push(Entry {
-            line: (start, self.lines.len()),
-            name: (name_start, self.names.len()),
-            mtime: st.map_or(0, |s| s.mtime),
-            is_dir: st.is_some_and(|s| s.is_dir()),
-        });
+        self.entries.push(entry);
+    }
+
+    fn lstat(&self, dir: BorrowedFd<'_>, cname: &CStr) -> Option<FileStat> {
+        // At the session root ".." is the root itself, as inside a chroot.
+        let target = if self.at_root && cname.to_bytes() == b".." {
+            c"."
+        } else {
+            cname
+        };
+        fs::lstat_at_cstr(dir, target).ok()
     }
 
     fn sort(&mut self) {
         let names = &self.names;
         let key = |e: &Entry| names.get(e.name.0..e.name.1).unwrap_or_default();
         let by_time = self.by_time;
+        let mtime = |e: &Entry| e.st.map_or(0, |s| s.mtime);
         let cmp = |a: &Entry, b: &Entry| {
             if by_time {
-                mtime_key_cmp(a.mtime, b.mtime)
+                mtime_key_cmp(mtime(a), mtime(b))
             } else {
                 key(a).cmp(key(b))
             }
         };
-        if self.reverse {
-            self.entries.sort_by(|a, b| cmp(b, a));
-        } else {
-            self.entries.sort_by(cmp);
+        // Names are unique within a directory, so only `-t` (ties keep readdir order, as glibc's
+        // qsort does for vsftpd) needs a stable sort.
+        match (self.reverse, by_time) {
+            (true, true) => self.entries.sort_by(|a, b| cmp(b, a)),
+            (false, true) => self.entries.sort_by(cmp),
+            (true, false) => self.entries.sort_unstable_by(|a, b| cmp(b, a)),
+            (false, false) => self.entries.sort_unstable_by(cmp),
         }
     }
 
-    fn write_sorted<W: Write + ?Sized>(&mut self, out: &mut W) -> io::Result<()> {
+    /// Writes the sorted entries, taking each one's lstat first where `collect` did not.
+    fn write_sorted<W: Write + ?Sized>(
+        &mut self,
+        dir: BorrowedFd<'_>,
+        out: &mut W,
+    ) -> io::Result<()> {
         self.chunk.clear();
-        for e in &self.entries {
-            let line = self.lines.get(e.line.0..e.line.1).unwrap_or_default();
-            if !self.chunk.is_empty() && self.chunk.len() + line.len() > WRITE_CHUNK {
+        let stat = self.needs_stat();
+        let mut cname: Vec<u8> = Vec::new();
+        for i in 0..self.entries.len() {
+            let Some(e) = self.entries.get(i).copied() else {
+                break;
+            };
+            let name = self.names.get(e.name.0..e.name.1).unwrap_or_default();
+            let st = match (e.st, stat) {
+                (Some(st), _) => Some(st),
+                (None, false) => None,
+                (None, true) => {
+                    cname.clear();
+                    cname.extend_from_slice(name);
+                    cname.push(0);
+                    let st = CStr::from_bytes_with_nul(&cname)
+                        .ok()
+                        .and_then(|c| self.lstat(dir, c));
+                    if let Some(slot) = self.entries.get_mut(i) {
+                        slot.st = st;
+                        slot.gone = st.is_none();
+                    }
+                    match st {
+                        Some(st) => Some(st),
+                        // Gone since readdir: skip, as vsftpd.
+                        None => continue,
+                    }
+                }
+            };
+            if !self.chunk.is_empty() && self.chunk.len() + MAX_LINE_GUESS > WRITE_CHUNK {
                 out.write_all(&self.chunk)?;
                 self.chunk.clear();
             }
-            self.chunk.extend_from_slice(line);
+            let name = self.names.get(e.name.0..e.name.1).unwrap_or_default();
+            match (&st, self.verbose) {
+                (Some(st), true) => {
+                    let mut target: Option<&[u8]> = None;
+                    if st.is_symlink() {
+                        cname.clear();
+                        cname.extend_from_slice(name);
+                        cname.push(0);
+                        if let Ok(c) = CStr::from_bytes_with_nul(&cname) {
+                            if fs::readlink_at_cstr(dir, c, &mut self.link).is_ok()
+                                && !self.link.is_empty()
+                            {
+                                target = Some(&self.link);
+                            }
+                        }
+                    }
+                    let suffix = (self.classify && st.is_dir()).then_some(b'/');
+                    push_long_line(&mut self.chunk, name, st, target, suffix, self.ctx);
+                }
+                _ => {
+                    self.chunk.extend_from_slice(&self.prefix);
+                    self.chunk.extend_from_slice(name);
+                    if let (true, Some(st)) = (self.classify, &st) {
+                        if st.is_dir() {
+                            self.chunk.push(b'/');
+                        } else if st.is_symlink() {
+                            self.chunk.push(b'@');
+                        }
+                    }
+                    self.chunk.extend_from_slice(b"\r\n");
+                }
+            }
         }
         if !self.chunk.is_empty() {
             out.write_all(&self.chunk)?;
@@ -556,10 +610,12 @@ fn push_long_line(
 ) {
     out.extend_from_slice(&format_perms(st.mode));
     out.push(b' ');
-    let _ = write!(out, "{:>4} ", st.nlink);
+    push_num(out, st.nlink, 4, b' ');
+    out.push(b' ');
     push_id(out, st.uid, ctx, |n, id, o| n.user(id, o));
     push_id(out, st.gid, ctx, |n, id, o| n.group(id, o));
-    let _ = write!(out, "{:>8} ", st.size);
+    push_num(out, st.size, 8, b' ');
+    out.push(b' ');
     format_date(out, st.mtime, ctx.now, ctx.offset_at(st.mtime));
     out.push(b' ');
     out.extend_from_slice(name);
@@ -592,7 +648,7 @@ fn push_id(
             ok
         });
         if !named {
-            let _ = write!(out, "{id}");
+            push_num(out, u64::from(id), 0, b' ');
         }
     }
     let width = out.len() - start;
@@ -684,11 +740,12 @@ fn civil(secs: i128) -> Civil {
 
 /// Appends strftime's `%Y` as glibc prints it (at least 4 digits).
 fn push_year(out: &mut Vec<u8>, year: i128) {
-    let _ = if year >= 0 {
-        write!(out, "{year:04}")
-    } else {
-        write!(out, "{year}")
-    };
+    match u64::try_from(year) {
+        Ok(y) => push_num(out, y, 4, b'0'),
+        Err(_) => {
+            let _ = write!(out, "{year}");
+        }
+    }
 }
 
 /// Appends the date column: `%b %d %H:%M` when `mtime` is neither in the future nor more than
@@ -700,27 +757,52 @@ pub fn format_date(out: &mut Vec<u8>, mtime: i64, now: i64, utc_offset: i64) {
     let c = civil(m + i128::from(utc_offset));
     let month = usize::try_from(c.month.saturating_sub(1)).unwrap_or(0);
     out.extend_from_slice(MONTHS.get(month).map_or(b"???", |m| *m));
-    let _ = write!(out, " {:02} ", c.day);
+    out.push(b' ');
+    push_num(out, u64::from(c.day), 2, b'0');
+    out.push(b' ');
     if old {
         out.push(b' ');
         push_year(out, c.year);
     } else {
-        let _ = write!(out, "{:02}:{:02}", c.hour, c.minute);
+        push_num(out, u64::from(c.hour), 2, b'0');
+        out.push(b':');
+        push_num(out, u64::from(c.minute), 2, b'0');
     }
 }
 
 /// MDTM's `YYYYMMDDHHMMSS` (vsftpd `vsf_sysutil_statbuf_get_numeric_date`), with `utc_offset`
 /// added (0 for GMT).
 pub fn mdtm_timestamp(mtime: i64, utc_offset: i64) -> Vec<u8> {
-    let c = civil(i128::from(mtime) + i128::from(utc_offset));
     let mut out = Vec::with_capacity(14);
-    push_year(&mut out, c.year);
-    let _ = write!(
-        out,
-        "{:02}{:02}{:02}{:02}{:02}",
-        c.month, c.day, c.hour, c.minute, c.second
-    );
+    push_mdtm_timestamp(&mut out, mtime, utc_offset);
     out
+}
+
+/// [`mdtm_timestamp`], appended to `out`.
+pub fn push_mdtm_timestamp(out: &mut Vec<u8>, mtime: i64, utc_offset: i64) {
+    let c = civil(i128::from(mtime) + i128::from(utc_offset));
+    push_year(out, c.year);
+    for v in [c.month, c.day, c.hour, c.minute, c.second] {
+        push_num(out, u64::from(v), 2, b'0');
+    }
+}
+
+/// Appends `v` in decimal, right-aligned in `width` columns filled with `fill`; a wider
+/// number is not cut. (core::fmt's padding machinery was a tenth of a long listing's time.)
+pub fn push_num(out: &mut Vec<u8>, mut v: u64, width: usize, fill: u8) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    for slot in digits.iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        start -= 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let digits = digits.get(start..).unwrap_or_default();
+    out.resize(out.len() + width.saturating_sub(digits.len()), fill);
+    out.extend_from_slice(digits);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -993,6 +1075,27 @@ mod tests {
         let _ = d(i64::MIN, i64::MAX, i64::MIN);
         assert_eq!(d(253_402_300_799, NOW, 0), "Dec 31  9999");
         assert_eq!(d(-62_135_596_800, NOW, 0), "Jan 01  0001");
+    }
+
+    #[test]
+    fn numbers_pad_as_printf() {
+        for (v, width, fill) in [
+            (0u64, 0usize, b' '),
+            (7, 4, b' '),
+            (1234, 4, b' '),
+            (123_456, 4, b' '),
+            (5, 2, b'0'),
+            (u64::MAX, 8, b' '),
+        ] {
+            let mut out = b"x".to_vec();
+            push_num(&mut out, v, width, fill);
+            let want = if fill == b'0' {
+                format!("x{v:0width$}")
+            } else {
+                format!("x{v:>width$}")
+            };
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
     }
 
     #[test]

@@ -25,10 +25,11 @@
 //! what hide_file names. Names containing CR or LF are left out (they cannot be represented).
 //! The same bounds as LIST: at most [`MAX_DIR_ENTRIES`] entries, one lstat per entry.
 
+use std::ffi::CStr;
 use std::io::{self, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
-use super::listing::{mdtm_timestamp, HideFn};
+use super::listing::{push_mdtm_timestamp, push_num, HideFn};
 use crate::limits::MAX_DIR_ENTRIES;
 use crate::sys::fs::{self, FileStat, OpenKind};
 
@@ -160,11 +161,11 @@ pub fn write_mlsd<W: Write + ?Sized>(
         (Ok(r), Ok(d)) => (r.dev, r.ino) == (d.dev, d.ino),
         _ => false,
     };
-    // (name range, line range) into two flat buffers: no allocation per entry.
+    // Names in one flat buffer plus an index: no allocation per entry. They are sorted first
+    // and looked up in output order, so the first lines travel while the kernel is still
+    // answering lstat for the rest.
     let mut names: Vec<u8> = Vec::new();
-    let mut lines: Vec<u8> = Vec::new();
-    let mut index: Vec<((usize, usize), (usize, usize))> = Vec::new();
-    let mut link_path: Vec<u8> = Vec::new();
+    let mut index: Vec<(usize, usize)> = Vec::new();
     let _ = fs::for_each_dir_entry(dir, MAX_DIR_ENTRIES, |cname| {
         let name = cname.to_bytes();
         if name.iter().any(|&b| b == b'\r' || b == b'\n') {
@@ -174,13 +175,30 @@ pub fn write_mlsd<W: Write + ?Sized>(
         if !dots && ctx.hidden.is_some_and(|h| h(name)) {
             return true;
         }
+        let start = names.len();
+        names.extend_from_slice(name);
+        names.push(0);
+        index.push((start, names.len()));
+        true
+    });
+    // Each name is kept with its NUL, which sorts below every other byte: the same order as
+    // comparing the bare names.
+    let entry = |r: &(usize, usize)| names.get(r.0..r.1).unwrap_or_default();
+    index.sort_by(|a, b| entry(a).cmp(entry(b)));
+    let mut link_path: Vec<u8> = Vec::new();
+    let mut chunk: Vec<u8> = Vec::with_capacity(CHUNK);
+    for r in &index {
+        let Ok(cname) = CStr::from_bytes_with_nul(entry(r)) else {
+            continue;
+        };
+        let name = cname.to_bytes();
         let target = if at_root && name == b".." {
             c"."
         } else {
             cname
         };
         let Ok(mut st) = fs::lstat_at_cstr(dir, target) else {
-            return true;
+            continue;
         };
         let mut kind = match name {
             b"." => "cdir",
@@ -204,31 +222,22 @@ pub fn write_mlsd<W: Write + ?Sized>(
                 Err(_) => kind = "OS.unix=slink",
             }
         }
-        let line_start = lines.len();
-        push_facts(&mut lines, &st, kind, ctx);
-        lines.extend_from_slice(name);
-        lines.extend_from_slice(b"\r\n");
-        let name_start = names.len();
-        names.extend_from_slice(name);
-        index.push(((name_start, names.len()), (line_start, lines.len())));
-        true
-    });
-    let key = |r: (usize, usize)| names.get(r.0..r.1).unwrap_or_default();
-    index.sort_by(|a, b| key(a.0).cmp(key(b.0)));
-    let mut chunk: Vec<u8> = Vec::with_capacity(16 * 1024);
-    for (_, (s, e)) in &index {
-        let line = lines.get(*s..*e).unwrap_or_default();
-        if !chunk.is_empty() && chunk.len() + line.len() > 16 * 1024 {
+        if !chunk.is_empty() && chunk.len() + 512 > CHUNK {
             out.write_all(&chunk)?;
             chunk.clear();
         }
-        chunk.extend_from_slice(line);
+        push_facts(&mut chunk, &st, kind, ctx);
+        chunk.extend_from_slice(name);
+        chunk.extend_from_slice(b"\r\n");
     }
     if !chunk.is_empty() {
         out.write_all(&chunk)?;
     }
     Ok(())
 }
+
+/// Bytes per write of an MLSD listing.
+const CHUNK: usize = 16 * 1024;
 
 fn kind_of(st: &FileStat) -> &'static str {
     match st.mode & 0o170_000 {
@@ -269,11 +278,13 @@ fn push_facts(out: &mut Vec<u8>, st: &FileStat, kind: &str, ctx: &MlsxContext<'_
         out.push(b';');
     }
     if f.has("size") && (st.is_regular() || st.is_dir()) {
-        let _ = write!(out, "size={};", st.size);
+        out.extend_from_slice(b"size=");
+        push_num(out, st.size, 0, b' ');
+        out.push(b';');
     }
     if f.has("modify") {
         out.extend_from_slice(b"modify=");
-        out.extend_from_slice(&mdtm_timestamp(st.mtime, 0));
+        push_mdtm_timestamp(out, st.mtime, 0);
         out.push(b';');
     }
     if f.has("perm") {

@@ -313,6 +313,7 @@ fn postlogin_process(
     if let Err(msg) = confine(settings, s.prepared, how) {
         return send_oops(&stream, &msg);
     }
+    process::keep_freed_memory(crate::limits::KEPT_FREE_MEMORY);
     let root = match fs::open_dir(Path::new("/")) {
         Ok(r) => r,
         Err(e) => {

@@ -27,6 +27,7 @@ pub fn run(settings: &Settings, stream: TcpStream, clients: u32) -> i32 {
     };
     ctrl.set_idle_timeout(settings.config.idle_session_timeout);
     crate::sys::time::init_local_time();
+    crate::sys::process::keep_freed_memory(crate::limits::KEPT_FREE_MEMORY);
     let banner = match prelogin::session_files(settings) {
         Ok(banner) => banner,
         Err(msg) => {
