@@ -36,7 +36,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 use crate::config::{Layout, Loader, Origin};
 use crate::limits::MAX_COMMAND_LINE;
 use crate::privsep::msg::{
-    self, Decode, Encode, Failure, PostLoginReply, PostLoginRequest, PreLoginReply,
+    self, Decode, Encode, Failure, PostLoginReply, PostLoginRequest, PostLoginStart, PreLoginReply,
     PreLoginRequest, Secret, Username,
 };
 use crate::proto::command::{self, Command, PreLoginCommand, SiteCommand};
@@ -657,6 +657,7 @@ pub fn privsep_messages(data: &[u8]) {
         accepted += usize::from(PreLoginReply::decode(data, fds).is_ok());
         accepted += usize::from(PostLoginRequest::decode(data, fds).is_ok());
         accepted += usize::from(PostLoginReply::decode(data, fds).is_ok());
+        accepted += usize::from(PostLoginStart::decode(data, fds).is_ok());
     }
     assert!(accepted <= 1, "{accepted} decoders accept {data:?}");
 
@@ -664,6 +665,9 @@ pub fn privsep_messages(data: &[u8]) {
     let (head, rest) = data.split_first().unwrap_or((&0, &[]));
     let split = usize::from(*head).min(rest.len());
     let (user, password) = rest.split_at(split);
+    if let Ok(password) = Secret::new(password.to_vec()) {
+        check_message(PostLoginStart::Anonymous { password });
+    }
     if let (Ok(user), Ok(password)) = (Username::new(user.to_vec()), Secret::new(password.to_vec()))
     {
         check_message(PreLoginRequest::Login { user, password });

@@ -64,6 +64,39 @@ fn wait_child_of(pid: u32, not: Option<u32>) -> u32 {
     }
 }
 
+/// Waits until the helper has its two children before login, and tells them apart by their
+/// root: (the pre-login process, jailed in `empty`; the early post-login process).
+fn pre_and_early(helper: u32, empty: &Path) -> (u32, u32) {
+    let empty = empty.canonicalize().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        // A child may still be on its way into its jail: both must have arrived.
+        if let [a, b] = children(helper).as_slice() {
+            let (ra, rb) = (
+                std::fs::read_link(format!("/proc/{a}/root")),
+                std::fs::read_link(format!("/proc/{b}/root")),
+            );
+            let confined = |p: u32| status_field(p, "Seccomp") == "2";
+            if let (Ok(ra), Ok(rb)) = (ra, rb) {
+                if confined(*a) && confined(*b) {
+                    if ra == empty && rb != empty {
+                        return (*a, *b);
+                    }
+                    if rb == empty && ra != empty {
+                        return (*b, *a);
+                    }
+                }
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "helper {helper} has not the two children of the login phase: {:?}",
+            children(helper)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn status_field(pid: u32, name: &str) -> String {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
@@ -116,7 +149,9 @@ fn processes_at_each_phase() {
         "0\t0\t0\t0",
         "the helper runs as root"
     );
-    let pre = wait_child_of(helper, None);
+    // Before login: the pre-login process and, every login being anonymous here, the
+    // post-login process, started early, already confined and waiting for the helper.
+    let (pre, early) = pre_and_early(helper, &empty);
     let nobody = uid_of("nobody");
     assert_confined(pre, nobody, &empty);
     let gid = id_of("-g", "nobody");
@@ -129,14 +164,27 @@ fn processes_at_each_phase() {
         gid.to_string(),
         "no supplementary groups"
     );
+    assert_confined(early, uid_of(test_account()), &tree);
 
     c.login_anonymous();
     let post = wait_child_of(helper, Some(pre));
     assert_ne!(post, pre, "a new process serves the session after login");
-    assert!(
-        !Path::new(&format!("/proc/{pre}")).exists() || status_field(pre, "State").starts_with('Z'),
-        "the pre-login process is gone"
+    assert_eq!(
+        post, early,
+        "the process started during the login serves the session"
     );
+    // Killed before the helper let the post-login process answer; reaped just after.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !(std::fs::read_to_string(format!("/proc/{pre}/stat"))
+        .map(|s| s.contains(") Z "))
+        .unwrap_or(true))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the pre-login process is not gone"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
     assert_confined(post, uid_of(test_account()), &tree);
     let limits = std::fs::read_to_string(format!("/proc/{post}/limits")).unwrap();
     let nproc = limits
@@ -155,6 +203,67 @@ fn processes_at_each_phase() {
     let t = c.transfer("RETR hello.txt");
     assert_eq!(t.data, b"hello world");
     t.end.expect("226").assert_is("226 Transfer complete.");
+    c.cmd("QUIT").assert_is("221 Goodbye.");
+}
+
+#[test]
+fn early_post_login_process_never_outlives_a_failed_session() {
+    let (b, empty) = privsep_builder("privsep_early_gone");
+    let server = b.start();
+    let (mut c, greeting) = server.connect();
+    greeting.assert_code(220);
+    let helper = wait_child_of(server.pid(), None);
+    let (pre, early) = pre_and_early(helper, &empty);
+    // It has read nothing: the first command still goes to the pre-login process.
+    c.cmd("PWD")
+        .assert_is("530 Please login with USER and PASS.");
+    c.cmd("USER anonymous")
+        .assert_is("331 Please specify the password.");
+    c.cmd("QUIT").assert_is("221 Goodbye.");
+    c.assert_closed();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let gone = |p: u32| {
+        std::fs::read_to_string(format!("/proc/{p}/stat"))
+            .map(|s| s.contains(") Z "))
+            .unwrap_or(true)
+    };
+    while !(gone(pre) && gone(early) && gone(helper)) {
+        assert!(Instant::now() < deadline, "a session process outlived QUIT");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn early_post_login_process_reports_a_missing_root_after_pass() {
+    let (b, _) = privsep_builder("privsep_early_oops");
+    let server = b.set("anon_root", "/nonexistent/anon").start();
+    let (mut c, greeting) = server.connect();
+    greeting.assert_code(220);
+    c.cmd("USER anonymous")
+        .assert_is("331 Please specify the password.");
+    c.cmd("PASS guest@example.com")
+        .assert_is("500 OOPS: cannot change directory:/nonexistent/anon");
+    c.assert_closed();
+}
+
+#[test]
+fn with_local_logins_the_post_login_process_starts_after_login() {
+    let (b, empty) = privsep_builder("privsep_late_post");
+    let tree = b.tree_path().to_path_buf();
+    let server = b.set("local_enable", "YES").start();
+    let (mut c, greeting) = server.connect();
+    greeting.assert_code(220);
+    let helper = wait_child_of(server.pid(), None);
+    let pre = wait_child_of(helper, None);
+    assert_confined(pre, uid_of("nobody"), &empty);
+    assert_eq!(
+        children(helper),
+        vec![pre],
+        "only the pre-login process before login"
+    );
+    c.login_anonymous();
+    let post = wait_child_of(helper, Some(pre));
+    assert_confined(post, uid_of(test_account()), &tree);
     c.cmd("QUIT").assert_is("221 Goodbye.");
 }
 

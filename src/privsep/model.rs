@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use super::channel::Channel;
 use super::client::{HelperAuth, HelperPassive};
 use super::helper::{self, Ended};
+use super::msg::{PostLoginStart, Secret};
 use crate::auth::Login;
 use crate::config::Settings;
 use crate::daemon::say;
@@ -131,18 +132,6 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
         Err(e) => return send_oops(&stream, &format!("fork: {e}")),
     };
     drop(child_ch);
-    let login = match helper::serve_prelogin(settings, &helper_ch) {
-        Ok(login) => login,
-        Err(end) => {
-            finish_child(pre_pid, &end);
-            return i32::from(matches!(end, Ended::Violation(_)));
-        }
-    };
-    // The pre-login process has nothing left to do; it must not linger beside the next one.
-    // It is reaped once the post-login process is started: its exit (tearing down its address
-    // space) need not delay the client's 230.
-    let _ = process::kill(pre_pid, signal::SIGKILL);
-    drop(helper_ch);
     let session = Session {
         settings,
         prepared,
@@ -150,7 +139,57 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
         peer: peer.ip(),
         clients,
     };
-    start_postlogin(&session, stream, login, pre_pid)
+    // Where every login is anonymous the post-login identity and root are known now: that
+    // process is started (and confines itself) while the client logs in, and waits.
+    let (stream, early) = if c.anonymous_enable && !c.local_enable {
+        match fork_postlogin(&session, stream, None) {
+            (stream, Ok(child)) => (stream, Some(child)),
+            (stream, Err(_)) => (stream, None),
+        }
+    } else {
+        (stream, None)
+    };
+    let login = match helper::serve_prelogin(settings, &helper_ch) {
+        Ok(login) => login,
+        Err(end) => {
+            if let Some((pid, _)) = early {
+                let _ = process::kill(pid, signal::SIGKILL);
+                let _ = process::wait_child(pid);
+            }
+            finish_child(pre_pid, &end);
+            return i32::from(matches!(end, Ended::Violation(_)));
+        }
+    };
+    // The pre-login process has nothing left to do; it must not linger beside the next one.
+    // It is reaped once the post-login process runs: its exit (tearing down its address
+    // space) need not delay the client's 230.
+    let _ = process::kill(pre_pid, signal::SIGKILL);
+    drop(helper_ch);
+    let reap_pre = || {
+        let _ = process::wait_child(pre_pid);
+    };
+    let Some((pid, ch)) = early else {
+        let code = start_postlogin(&session, stream, login, &reap_pre);
+        return code;
+    };
+    let Login::Anonymous { password } = login;
+    let start = Secret::new(password).map(|password| PostLoginStart::Anonymous { password });
+    let Ok(start) = start else {
+        // Cannot happen (the password came through a Secret), but must not be served blind.
+        let _ = process::kill(pid, signal::SIGKILL);
+        let _ = process::wait_child(pid);
+        reap_pre();
+        return send_oops(&stream, "internal error: password");
+    };
+    if ch.send(&start, &[]).is_err() {
+        // It died before the login: nothing was said to the client on its behalf.
+        let _ = process::wait_child(pid);
+        reap_pre();
+        return 1;
+    }
+    drop(stream);
+    reap_pre();
+    serve_postlogin(&session, pid, &ch)
 }
 
 /// One session's fixed facts, for the post-login half.
@@ -180,56 +219,63 @@ fn finish_child(pid: i32, end: &Ended) {
     let _ = process::wait_child(pid);
 }
 
-/// Starts the post-login process; `pre_pid` is the killed pre-login process, to reap.
-fn start_postlogin(s: &Session<'_>, stream: TcpStream, login: Login, pre_pid: i32) -> i32 {
+/// Starts the post-login process for `login` and serves it; `reap_pre` reaps the killed
+/// pre-login process once the fork is done.
+fn start_postlogin(s: &Session<'_>, stream: TcpStream, login: Login, reap_pre: &dyn Fn()) -> i32 {
+    let (stream, child) = fork_postlogin(s, stream, Some(login));
+    reap_pre();
+    match child {
+        Ok((pid, ch)) => {
+            drop(stream);
+            serve_postlogin(s, pid, &ch)
+        }
+        Err(msg) => send_oops(&stream, &msg),
+    }
+}
+
+/// Forks the post-login process, for `login`, or (`None`) to wait, confined, until the helper
+/// sends it the login ([`PostLoginStart`]). Gives the stream back to the caller, and the child's
+/// pid and channel, or the `500 OOPS:` text.
+fn fork_postlogin(
+    s: &Session<'_>,
+    stream: TcpStream,
+    login: Option<Login>,
+) -> (TcpStream, Result<(i32, Channel), String>) {
     let settings = s.settings;
-    let c = &settings.config;
-    let Login::Anonymous { .. } = &login;
     let ftp_name = ftp_name(settings);
-    let reap_pre = || {
-        let _ = process::wait_child(pre_pid);
-    };
     let Some(account) = Prepared::account(&s.prepared.ftp, ftp_name) else {
-        reap_pre();
-        return send_oops(
-            &stream,
-            &format!("cannot locate user specified in 'ftp_username':{ftp_name}"),
-        );
+        let msg = format!("cannot locate user specified in 'ftp_username':{ftp_name}");
+        return (stream, Err(msg));
     };
-    let root = c
+    let root = settings
+        .config
         .anon_root
         .as_deref()
         .map(PathBuf::from)
         .unwrap_or_else(|| account.home.clone());
     let (helper_ch, child_ch) = match Channel::pair() {
         Ok(p) => p,
-        Err(e) => {
-            reap_pre();
-            return send_oops(&stream, &format!("socketpair: {e}"));
-        }
+        Err(e) => return (stream, Err(format!("socketpair: {e}"))),
     };
     let post = Confinement {
         root: &root,
         account: &account,
         can_fork: false,
     };
-    let pid = match process::fork() {
+    match process::fork() {
         Ok(Fork::Child) => {
             drop(helper_ch);
             process::exit_now(postlogin_process(s, stream, login, child_ch, &post));
         }
-        Ok(Fork::Parent(pid)) => pid,
-        Err(e) => {
-            reap_pre();
-            return send_oops(&stream, &format!("fork: {e}"));
-        }
-    };
-    drop(child_ch);
-    drop(stream);
-    reap_pre();
-    let policy = PassivePolicy::from_config(c, s.local, s.peer);
-    let end = helper::serve_postlogin(settings, &policy, &helper_ch);
-    match end {
+        Ok(Fork::Parent(pid)) => (stream, Ok((pid, helper_ch))),
+        Err(e) => (stream, Err(format!("fork: {e}"))),
+    }
+}
+
+/// The helper's part after login: the post-login process's requests, until it ends.
+fn serve_postlogin(s: &Session<'_>, pid: i32, ch: &Channel) -> i32 {
+    let policy = PassivePolicy::from_config(&s.settings.config, s.local, s.peer);
+    match helper::serve_postlogin(s.settings, &policy, ch) {
         Ok(()) => {
             let _ = process::wait_child(pid);
             0
@@ -305,12 +351,24 @@ fn prelogin_process(
 fn postlogin_process(
     s: &Session<'_>,
     stream: TcpStream,
-    login: Login,
+    login: Option<Login>,
     ch: Channel,
     how: &Confinement<'_>,
 ) -> i32 {
     let settings = s.settings;
-    if let Err(msg) = confine(settings, s.prepared, how) {
+    let confined = confine(settings, s.prepared, how);
+    // Started before the login: nothing goes to the client until the helper says who logged
+    // in; a failure to confine is reported then, where the client expects the 230.
+    let login = match login {
+        Some(login) => login,
+        None => match ch.recv::<PostLoginStart>() {
+            Ok((PostLoginStart::Anonymous { password }, _)) => Login::Anonymous {
+                password: password.expose().to_vec(),
+            },
+            Err(_) => return 0,
+        },
+    };
+    if let Err(msg) = confined {
         return send_oops(&stream, &msg);
     }
     process::keep_freed_memory(crate::limits::KEPT_FREE_MEMORY);

@@ -66,6 +66,15 @@
 //!   exactly one fd: the connected data socket), [`PostLoginReply::Failed`] (tag 0x43, no fd,
 //!   one reason byte). The protocol process maps a failure to its FTP reply (425 …).
 //!
+//!
+//! Between the phases, for configurations where every login is anonymous (anonymous_enable=YES,
+//! local_enable=NO), the helper starts the post-login process while the client is still logging
+//! in, so that the 230 does not wait for a fork, a chroot and a filter load. That process is
+//! confined at once and waits, before it touches the control connection, for:
+//! - [`PostLoginStart::Anonymous`] (tag 0x51, no fd): an anonymous login succeeded, with this
+//!   password (the e-mail address, for the logs); serve the session. If no login succeeds the
+//!   helper kills it instead, and it never read a byte from the client.
+//!
 //! Tags are never reused: a retired message keeps its number, a new one takes the next.
 //! Changing the meaning of an existing message bumps [`PROTOCOL_VERSION`].
 #![deny(
@@ -269,6 +278,13 @@ pub enum PostLoginReply {
     DataSocket,
     /// Tag 3, no fd. The request was refused or failed.
     Failed(Failure),
+}
+
+/// Between the phases, helper -> a post-login process started before the login ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PostLoginStart {
+    /// Tag 1, no fd. Serve this anonymous login.
+    Anonymous { password: Secret },
 }
 
 /// Why the helper did not do what was asked (one byte on the wire).
@@ -615,6 +631,39 @@ impl Decode for PostLoginReply {
     }
 }
 
+impl Encode for PostLoginStart {
+    fn encode(&self) -> Vec<u8> {
+        match self {
+            PostLoginStart::Anonymous { password } => {
+                let mut w = Writer::new(0x51);
+                w.bytes(password.expose());
+                w.finish()
+            }
+        }
+    }
+
+    fn fd_count(&self) -> usize {
+        0
+    }
+}
+
+impl Decode for PostLoginStart {
+    const MAX_FDS: usize = 0;
+
+    fn decode(bytes: &[u8], fds: usize) -> Result<Self, DecodeError> {
+        let (tag, mut r) = Reader::open(bytes)?;
+        let msg = match tag {
+            0x51 => PostLoginStart::Anonymous {
+                password: Secret(r.bytes(Secret::MAX)?),
+            },
+            t => return Err(DecodeError::UnknownTag(t)),
+        };
+        expect_fds(0, fds)?;
+        r.finish()?;
+        Ok(msg)
+    }
+}
+
 /// Which decoder broke the round-trip property in [`fuzz_decode_all`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RoundTripFailure(pub &'static str);
@@ -653,6 +702,7 @@ pub fn fuzz_decode_all(bytes: &[u8]) -> Result<(), RoundTripFailure> {
         round_trip::<PreLoginReply>("PreLoginReply", bytes, fds)?;
         round_trip::<PostLoginRequest>("PostLoginRequest", bytes, fds)?;
         round_trip::<PostLoginReply>("PostLoginReply", bytes, fds)?;
+        round_trip::<PostLoginStart>("PostLoginStart", bytes, fds)?;
     }
     Ok(())
 }
@@ -777,6 +827,9 @@ mod tests {
         pre_replies().iter().for_each(check);
         post_requests().iter().for_each(check);
         post_replies().iter().for_each(check);
+        check(&PostLoginStart::Anonymous {
+            password: Secret::new(b"guest@example.com".to_vec()).unwrap(),
+        });
     }
 
     #[test]
@@ -786,6 +839,11 @@ mod tests {
             [1, 0x11, 0, 2, b'a', b'b', 0, 1, b'c']
         );
         assert_eq!(PreLoginReply::LoginOk.encode(), [1, 0x21]);
+        let password = Secret::new(b"e".to_vec()).unwrap();
+        assert_eq!(
+            PostLoginStart::Anonymous { password }.encode(),
+            [1, 0x51, 0, 1, b'e']
+        );
         assert_eq!(PreLoginReply::LoginFailed.encode(), [1, 0x22]);
         assert_eq!(PostLoginRequest::PasvListen.encode(), [1, 0x31]);
         assert_eq!(PostLoginRequest::PasvAccept.encode(), [1, 0x32]);
