@@ -29,11 +29,18 @@ use crate::sys::creds::{self, Account};
 use crate::sys::process::{self, Fork};
 use crate::sys::{fs, seccomp, signal};
 
-/// Where a confined process goes and who it becomes.
+/// Where a confined process goes, who it becomes and which system calls it keeps.
 struct Confinement<'a> {
     root: &'a Path,
     account: &'a Account,
     can_fork: bool,
+    phase: Phase,
+}
+
+#[derive(Clone, Copy)]
+enum Phase {
+    PreLogin,
+    PostLogin,
 }
 
 /// What every session of one configuration needs that does not depend on the client,
@@ -46,8 +53,9 @@ pub struct Prepared {
     /// looks again and fails with vsftpd's OOPS if the account is still missing.
     nopriv: Option<Account>,
     ftp: Option<Account>,
-    /// The post-login filter, when seccomp_sandbox is on and it compiled.
-    filter: Option<seccomp::Compiled>,
+    /// The two seccomp filters, when seccomp_sandbox is on and they compiled.
+    pre_filter: Option<seccomp::Compiled>,
+    post_filter: Option<seccomp::Compiled>,
 }
 
 impl Prepared {
@@ -64,11 +72,14 @@ impl Prepared {
         Prepared {
             nopriv: lookup(nopriv_name(settings)),
             ftp: lookup(ftp_name(settings)),
-            filter: if c.seccomp_sandbox {
-                seccomp::post_login_filter().compile().ok()
-            } else {
-                None
-            },
+            pre_filter: c
+                .seccomp_sandbox
+                .then(|| seccomp::pre_login_filter().compile().ok())
+                .flatten(),
+            post_filter: c
+                .seccomp_sandbox
+                .then(|| seccomp::post_login_filter().compile().ok())
+                .flatten(),
         }
     }
 
@@ -120,6 +131,7 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
         root: &secure_dir,
         account: &nopriv,
         can_fork: false,
+        phase: Phase::PreLogin,
     };
     let pre_pid = match process::fork() {
         Ok(Fork::Child) => {
@@ -261,6 +273,7 @@ fn fork_postlogin(
         root: &root,
         account: &account,
         can_fork: false,
+        phase: Phase::PostLogin,
     };
     match process::fork() {
         Ok(Fork::Child) => {
@@ -304,9 +317,13 @@ fn confine(settings: &Settings, prepared: &Prepared, how: &Confinement<'_>) -> R
     }
     process::set_no_new_privs().map_err(|e| format!("prctl PR_SET_NO_NEW_PRIVS: {e}"))?;
     if settings.config.seccomp_sandbox {
-        match &prepared.filter {
+        let (compiled, filter): (_, fn() -> seccomp::Filter) = match how.phase {
+            Phase::PreLogin => (&prepared.pre_filter, seccomp::pre_login_filter),
+            Phase::PostLogin => (&prepared.post_filter, seccomp::post_login_filter),
+        };
+        match compiled {
             Some(compiled) => compiled.install(),
-            None => seccomp::post_login_filter().install(),
+            None => filter().install(),
         }
         .map_err(|e| format!("seccomp filter: {e}"))?;
     }

@@ -732,6 +732,77 @@ pub fn post_login_filter() -> Filter {
         .allow_arg(libc::SYS_tgkill, 0, &[OWN_PID])
 }
 
+/// System calls the pre-login process may make with any arguments. It only talks on the
+/// control connection it holds and to the helper, so unlike the post-login list there is no
+/// file system call at all (its root is an empty directory anyway) and no sendfile. Being
+/// shorter, the program is also cheaper to attach, once per session.
+pub fn pre_login_allow_list() -> Vec<i64> {
+    use libc::*;
+    #[allow(unused_mut)]
+    let mut v = vec![
+        // The control connection and the helper channel.
+        SYS_read,
+        SYS_write,
+        SYS_readv,
+        SYS_writev,
+        SYS_close,
+        SYS_recvfrom,
+        SYS_sendto,
+        SYS_recvmsg,
+        SYS_sendmsg,
+        SYS_setsockopt,
+        SYS_getsockopt,
+        SYS_getsockname,
+        SYS_getpeername,
+        SYS_shutdown,
+        SYS_ppoll,
+        // Memory (glibc malloc); mmap and mprotect are argument-checked in pre_login_filter.
+        SYS_brk,
+        SYS_munmap,
+        SYS_mremap,
+        SYS_madvise,
+        SYS_futex,
+        // Time: Instant::now when the vDSO falls back.
+        SYS_clock_gettime,
+        SYS_gettimeofday,
+        SYS_clock_nanosleep,
+        SYS_nanosleep,
+        SYS_getrandom,
+        // Signals and process basics.
+        SYS_rt_sigreturn,
+        SYS_rt_sigprocmask,
+        SYS_rt_sigaction,
+        SYS_sigaltstack,
+        SYS_restart_syscall,
+        SYS_sched_yield,
+        SYS_exit,
+        SYS_exit_group,
+        SYS_getpid,
+        SYS_gettid,
+        SYS_getuid,
+        SYS_geteuid,
+        SYS_getgid,
+        SYS_getegid,
+    ];
+    #[cfg(target_arch = "x86_64")]
+    v.extend_from_slice(&[SYS_poll, SYS_time]);
+    v
+}
+
+/// The pre-login filter: [`pre_login_allow_list`], the same argument-checked calls as
+/// [`post_login_filter`] (memory protections, fcntl, FIONBIO, tgkill to itself), and
+/// socket(2) failing with EACCES. Everything else, every file system call included, traps.
+pub fn pre_login_filter() -> Filter {
+    Filter::new()
+        .allow_many(&pre_login_allow_list())
+        .errno(libc::SYS_socket, libc::EACCES)
+        .allow_arg(libc::SYS_mmap, 2, &prot_values())
+        .allow_arg(libc::SYS_mprotect, 2, &prot_values())
+        .allow_arg(libc::SYS_fcntl, 1, &fcntl_values())
+        .allow_arg(libc::SYS_ioctl, 1, &[libc::FIONBIO])
+        .allow_arg(libc::SYS_tgkill, 0, &[OWN_PID])
+}
+
 fn prot_values() -> [u64; 3] {
     let v = |p: c_int| u64::try_from(p).unwrap_or(u64::MAX);
     [
@@ -1163,8 +1234,48 @@ mod tests {
     }
 
     #[test]
+    fn pre_login_program_is_sound() {
+        let mut pre = pre_login_filter().program(ARCH).unwrap();
+        let post = post_login_filter().program(ARCH).unwrap();
+        assert!(pre.len() < post.len(), "{} >= {}", pre.len(), post.len());
+        assert_eq!(patch_own_pid(&mut pre, 4242), 1);
+        let r = |nr, args| run(&pre, &data(nr, args));
+        let allow = libc::SECCOMP_RET_ALLOW;
+        let trap = libc::SECCOMP_RET_TRAP;
+        for nr in pre_login_allow_list() {
+            assert_eq!(r(nr, [0; 6]), allow, "{nr}");
+        }
+        // Everything it has is also allowed after login: it is the narrower of the two.
+        let post_list = post_login_allow_list();
+        assert!(pre_login_allow_list()
+            .iter()
+            .all(|nr| post_list.contains(nr)));
+        assert_eq!(
+            r(libc::SYS_socket, [2, 1, 0, 0, 0, 0]),
+            libc::SECCOMP_RET_ERRNO | 13
+        );
+        assert_eq!(r(libc::SYS_tgkill, [4242, 1, 6, 0, 0, 0]), allow);
+        assert_eq!(r(libc::SYS_mmap, [0, 4096, 7, 0x22, u64::MAX, 0]), trap);
+        for nr in [
+            libc::SYS_openat,
+            libc::SYS_openat2,
+            libc::SYS_newfstatat,
+            libc::SYS_statx,
+            libc::SYS_getdents64,
+            libc::SYS_readlinkat,
+            libc::SYS_sendfile,
+            libc::SYS_execve,
+            libc::SYS_clone,
+            libc::SYS_connect,
+        ] {
+            assert_eq!(r(nr, [0; 6]), trap, "{nr}");
+        }
+    }
+
+    #[test]
     fn search_decides_as_the_linear_chain() {
         assert_same_decisions(&post_login_filter(), "post-login filter");
+        assert_same_decisions(&pre_login_filter(), "pre-login filter");
         let written = Filter::new()
             .allow(libc::SYS_read)
             .allow_many(&[libc::SYS_write, libc::SYS_close])
