@@ -674,6 +674,27 @@ fn pasv_addr_resolve() {
     );
 }
 
+/// Each session draws its passive port afresh: sessions forked from one listener must not
+/// all start from the same "random" port (a guessable port, and TIME_WAIT piling up on it).
+#[test]
+fn pasv_ports_differ_between_sessions() {
+    let server = builder("pasv_ports_differ")
+        .set("pasv_min_port", 40000)
+        .set("pasv_max_port", 59999)
+        .start();
+    let mut ports = Vec::new();
+    for _ in 0..6 {
+        let mut c = server.login();
+        let r = c.cmd("PASV");
+        ports.push(parse_pasv(&r).map(|a| a.port()).expect("227 reply"));
+        c.cmd("QUIT");
+    }
+    ports.sort_unstable();
+    ports.dedup();
+    // Six draws from 20,000 ports: at least two distinct unless the draw is not random.
+    assert!(ports.len() >= 2, "every session got port {ports:?}");
+}
+
 /// A one-port range: every PASV gets that port, again and again (the passive socket must be
 /// reusable while the last data connection is in TIME_WAIT).
 #[test]

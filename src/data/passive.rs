@@ -2,7 +2,6 @@
 //! address, one accept, and the check that the connection comes from the control peer
 //! (pasv_promiscuous=NO).
 
-use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsFd;
@@ -26,17 +25,13 @@ pub fn port_range(min: u32, max: u32) -> (u16, u16) {
     (lo.min(hi), hi.max(lo))
 }
 
-/// A random starting point, so two sessions do not race for the same first port.
-fn random_u64() -> u64 {
-    std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish()
-}
-
 /// Binds a passive listener on `local_ip` with a port in `[lo, hi]`.
 pub fn listen(local_ip: IpAddr, lo: u16, hi: u16) -> io::Result<TcpListener> {
     let span = u64::from(hi - lo) + 1;
-    let start = random_u64() % span;
+    // A random starting point: a port a client can guess is one an attacker can connect to
+    // first, and sessions that all started at one port would stack their TIME_WAIT
+    // connections on it (each bind then checks them all).
+    let start = crate::sys::random::u64() % span;
     let attempts = span.min(128);
     let mut last_err = io::Error::from(io::ErrorKind::AddrInUse);
     for i in 0..attempts {

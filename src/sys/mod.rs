@@ -10,6 +10,7 @@ pub mod fdpass;
 pub mod fs;
 pub mod net;
 pub mod process;
+pub mod random;
 pub mod seccomp;
 pub mod signal;
 pub mod time;
