@@ -586,3 +586,59 @@ fn abor_from_lftp() {
     assert!(String::from_utf8_lossy(&out.stdout).ends_with("hello world"));
     assert!(t0.elapsed() < Duration::from_secs(20), "{:?}", t0.elapsed());
 }
+
+/// Bytes queued in the send buffer of the TCP socket from 127.0.0.1:`local` to `remote`
+/// (`tx_queue` of /proc/net/tcp: sent but unacknowledged, plus not yet sent).
+fn tx_queue(local: u16, remote: u16) -> Option<u64> {
+    let table = fs::read_to_string("/proc/net/tcp").ok()?;
+    table.lines().skip(1).find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let port = |addr: &str| u16::from_str_radix(addr.rsplit(':').next()?, 16).ok();
+        if port(f.get(1)?)? != local || port(f.get(2)?)? != remote {
+            return None;
+        }
+        u64::from_str_radix(f.get(4)?.split(':').next()?, 16).ok()
+    })
+}
+
+/// A download keeps little unsent data in its socket (TCP_NOTSENT_LOWAT): once a client that
+/// took 8 MiB stops reading, its window closes and what still waits in the server's socket is
+/// the unsent queue: tens of KiB, not the megabytes an autotuned send buffer would hold.
+#[test]
+fn a_stalled_download_queues_little_unsent_data() {
+    for sendfile in ["YES", "NO"] {
+        let size = 64 << 20;
+        let server = ServerBuilder::new("xfer_notsent_lowat")
+            .pattern_file("big.bin", size)
+            .set("use_sendfile", sendfile)
+            .start();
+        let mut c = server.login();
+        c.cmd("TYPE I").assert_is("200 Switching to Binary mode.");
+        let mut data = c.open_data();
+        let (server_port, client_port) = (
+            data.peer_addr().unwrap().port(),
+            data.local_addr().unwrap().port(),
+        );
+        c.cmd("RETR big.bin").assert_code(150);
+        assert_eq!(read_some(&mut data, 8 << 20).len(), 8 << 20);
+        // Settled when the queue has not moved for 300 ms (the client's window is full and
+        // the server blocks); at most 15 s.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let (mut last, mut since) = (None, Instant::now());
+        let queued = loop {
+            let q = tx_queue(server_port, client_port);
+            if q != last {
+                (last, since) = (q, Instant::now());
+            } else if since.elapsed() >= Duration::from_millis(300) {
+                break q.expect("the data connection in /proc/net/tcp");
+            }
+            assert!(Instant::now() < deadline, "the queue never settled: {q:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(
+            queued <= 256 * 1024,
+            "use_sendfile={sendfile}: {queued} bytes wait in the server's socket"
+        );
+        drop(data);
+    }
+}

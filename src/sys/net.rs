@@ -305,6 +305,19 @@ pub fn set_oob_inline(sock: BorrowedFd<'_>) -> io::Result<()> {
     setsockopt_int(sock.as_raw_fd(), libc::SOL_SOCKET, libc::SO_OOBINLINE, 1)
 }
 
+/// TCP_NOTSENT_LOWAT: at most `bytes` of not yet sent data wait in the socket (a data
+/// connection; see `limits::DATA_NOTSENT_LOWAT`). Kernels before 3.12 refuse it, which only
+/// costs speed.
+pub fn set_notsent_lowat(sock: BorrowedFd<'_>, bytes: u32) -> io::Result<()> {
+    let value = i32::try_from(bytes).unwrap_or(i32::MAX);
+    setsockopt_int(
+        sock.as_raw_fd(),
+        libc::IPPROTO_TCP,
+        libc::TCP_NOTSENT_LOWAT,
+        value,
+    )
+}
+
 /// Copies up to `buf.len()` bytes already queued on `sock` without consuming them and without
 /// waiting; `Ok(0)` means the peer closed, `WouldBlock` that nothing is queued.
 pub fn peek_now(sock: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {

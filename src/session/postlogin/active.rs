@@ -8,7 +8,6 @@
 //! target again.
 
 use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
 
 use super::Session;
 use crate::data::active::ActivePolicy;
@@ -84,10 +83,7 @@ impl Session<'_> {
     ) -> Result<Option<TcpStream>, Ended> {
         match self.passive.connect(target) {
             Ok(s) => {
-                let d = u64::from(self.settings.config.data_connection_timeout);
-                if d > 0 {
-                    let _ = s.set_write_timeout(Some(Duration::from_secs(d)));
-                }
+                self.ready_data_socket(&s);
                 Ok(Some(s))
             }
             Err(_) => {

@@ -79,10 +79,7 @@ impl Session<'_> {
         }
         match self.passive.accept() {
             Ok(s) => {
-                let d = u64::from(self.settings.config.data_connection_timeout);
-                if d > 0 {
-                    let _ = s.set_write_timeout(Some(Duration::from_secs(d)));
-                }
+                self.ready_data_socket(&s);
                 Ok(Some(s))
             }
             Err(AcceptError::BadIp) => {
@@ -98,6 +95,17 @@ impl Session<'_> {
                 Ok(None)
             }
         }
+    }
+
+    /// What every data connection gets once it is up, passive or active: the write timeout
+    /// (data_connection_timeout) and a short queue of unsent bytes (speed only; a kernel
+    /// that refuses it changes nothing else).
+    pub(super) fn ready_data_socket(&self, s: &TcpStream) {
+        let d = u64::from(self.settings.config.data_connection_timeout);
+        if d > 0 {
+            let _ = s.set_write_timeout(Some(Duration::from_secs(d)));
+        }
+        let _ = crate::sys::net::set_notsent_lowat(s.as_fd(), crate::limits::DATA_NOTSENT_LOWAT);
     }
 
     pub(super) fn retr(&mut self, arg: &[u8], rest: u64) -> Result<(), Ended> {
