@@ -684,7 +684,20 @@ fn push_id(
             ok
         });
         if !named {
-            push_num(out, u64::from(id), 0, b' ');
+            // The common case, an id of up to 8 digits, fills the column exactly.
+            let mut field = [b' '; 8];
+            let mut v = id;
+            let digits = id.checked_ilog10().map_or(1, |l| l as usize + 1);
+            if digits <= field.len() {
+                for slot in field.iter_mut().take(digits).rev() {
+                    // A digit: the cast cannot truncate.
+                    *slot = b'0' + (v % 10) as u8;
+                    v /= 10;
+                }
+                out.extend_from_slice(&field);
+            } else {
+                push_num(out, u64::from(id), 0, b' ');
+            }
         }
     }
     let width = out.len() - start;
@@ -891,6 +904,7 @@ fn push_2(out: &mut Vec<u8>, v: u32) {
 /// Appends `v` in decimal, right-aligned in `width` columns filled with `fill`; a wider
 /// number is not cut. (core::fmt's padding machinery was a tenth of a long listing's time;
 /// digits and padding are built in one buffer and copied once.)
+#[inline]
 pub fn push_num(out: &mut Vec<u8>, mut v: u64, width: usize, fill: u8) {
     // u64::MAX has 20 digits; the listings pad to at most 8 columns.
     const ROOM: usize = 24;
@@ -905,13 +919,16 @@ pub fn push_num(out: &mut Vec<u8>, mut v: u64, width: usize, fill: u8) {
             break;
         }
     }
-    let from = if width > ROOM {
+    if ROOM - start <= width && width <= ROOM {
+        // The number fits its column: a copy of `width` bytes, a constant where this is
+        // inlined (the listing columns), so no call to memcpy.
+        out.extend_from_slice(buf.get(ROOM - width..).unwrap_or_default());
+        return;
+    }
+    if width > ROOM {
         out.resize(out.len() + (width - (ROOM - start)), fill);
-        start
-    } else {
-        start.min(ROOM - width)
-    };
-    out.extend_from_slice(buf.get(from..).unwrap_or_default());
+    }
+    out.extend_from_slice(buf.get(start..).unwrap_or_default());
 }
 
 // ------------------------------------------------------------------------------------------------
