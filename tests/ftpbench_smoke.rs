@@ -1,7 +1,7 @@
 //! Issue #6, the benchmark tool: `ftpbench` runs for about a second per figure against a test
 //! server and reports every figure with a positive value; it refuses wrong data (exit 1) and
 //! impossible limits (exit 2) instead of measuring or hanging. The benchmarks themselves
-//! (bench/compare) never run here.
+//! (bench/compare, bench/callgrind) never run here; their scripts are only parsed.
 
 mod common;
 
@@ -270,4 +270,19 @@ fn make_pattern_and_the_sendfile_baseline() {
         "{}",
         describe(&out)
     );
+}
+
+#[test]
+fn bench_scripts_parse() {
+    for script in ["bench/compare", "bench/callgrind"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(script);
+        let out = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mode = std::os::unix::fs::PermissionsExt::mode(&path.metadata().unwrap().permissions());
+        assert!(mode & 0o111 != 0, "{script} is not executable");
+    }
 }
