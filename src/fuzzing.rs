@@ -37,7 +37,7 @@ use crate::config::{Layout, Loader, Origin};
 use crate::limits::MAX_COMMAND_LINE;
 use crate::privsep::msg::{
     self, Decode, Encode, Failure, PostLoginReply, PostLoginRequest, PostLoginStart, PreLoginReply,
-    PreLoginRequest, Secret, Username,
+    PreLoginRequest, Username,
 };
 use crate::proto::command::{self, Command, PreLoginCommand, SiteCommand};
 use crate::proto::line::{LineError, LineReader};
@@ -665,12 +665,17 @@ pub fn privsep_messages(data: &[u8]) {
     let (head, rest) = data.split_first().unwrap_or((&0, &[]));
     let split = usize::from(*head).min(rest.len());
     let (user, password) = rest.split_at(split);
-    if let Ok(password) = Secret::new(password.to_vec()) {
-        check_message(PostLoginStart::Anonymous { password });
-    }
-    if let (Ok(user), Ok(password)) = (Username::new(user.to_vec()), Secret::new(password.to_vec()))
-    {
-        check_message(PreLoginRequest::Login { user, password });
+    let password = || crate::proto::Password::new(password.to_vec());
+    if !password().exceeds_limit() {
+        check_message(PostLoginStart::Anonymous {
+            password: password(),
+        });
+        if let Ok(user) = Username::new(user.to_vec()) {
+            check_message(PreLoginRequest::Login {
+                user,
+                password: password(),
+            });
+        }
     }
     check_message(PreLoginReply::LoginOk);
     check_message(PreLoginReply::LoginFailed);

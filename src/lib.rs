@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod data;
 pub mod fs;
 pub mod fuzzing;
+pub mod jail;
 pub mod limits;
 pub mod privsep;
 pub mod proto;

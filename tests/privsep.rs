@@ -14,8 +14,8 @@ use vsftpd_rs::data::passive::PassivePolicy;
 use vsftpd_rs::privsep::channel::Channel;
 use vsftpd_rs::privsep::helper;
 use vsftpd_rs::privsep::msg::{
-    Encode, Failure, PostLoginReply, PostLoginRequest, PreLoginReply, PreLoginRequest, Secret,
-    Username, PROTOCOL_VERSION,
+    Encode, Failure, PostLoginReply, PostLoginRequest, PreLoginReply, PreLoginRequest, Username,
+    PROTOCOL_VERSION,
 };
 use vsftpd_rs::sys::fdpass;
 
@@ -378,7 +378,7 @@ fn answer(raw: &std::os::fd::OwnedFd) -> Option<Vec<u8>> {
 fn login_bytes(user: &[u8], pass: &[u8]) -> Vec<u8> {
     PreLoginRequest::Login {
         user: Username::new(user.to_vec()).unwrap(),
-        password: Secret::new(pass.to_vec()).unwrap(),
+        password: vsftpd_rs::proto::Password::new(pass.to_vec()),
     }
     .encode()
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use vsftpd_rs::privsep::channel::{Channel, ChannelError};
 use vsftpd_rs::privsep::msg::{
-    DecodeError, Failure, PostLoginReply, PostLoginRequest, PreLoginReply, PreLoginRequest, Secret,
+    DecodeError, Failure, PostLoginReply, PostLoginRequest, PreLoginReply, PreLoginRequest,
     Username, MAX_MESSAGE, PROTOCOL_VERSION,
 };
 use vsftpd_rs::sys::{fdpass, seccomp};
@@ -140,7 +140,7 @@ fn channel_login_and_data_socket() {
     let (helper, child) = Channel::pair().unwrap();
     let login = PreLoginRequest::Login {
         user: Username::new(b"ftp".to_vec()).unwrap(),
-        password: Secret::new(b"guest@".to_vec()).unwrap(),
+        password: vsftpd_rs::proto::Password::new(b"guest@".to_vec()),
     };
     child.send(&login, &[]).unwrap();
     let (req, fds) = helper.recv::<PreLoginRequest>().unwrap();

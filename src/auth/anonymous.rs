@@ -1,6 +1,7 @@
-//! The anonymous password (by convention an e-mail address) against the admin's lists:
-//! deny_email_enable + banned_email_file refuse the listed passwords, secure_email_list_enable +
-//! email_password_file accept only the listed ones (vsftpd privops.c `handle_anonymous_login`).
+//! The admin's anonymous e-mail lists (deny_email_enable + banned_email_file,
+//! secure_email_list_enable + email_password_file) as files: how they are read, and the check
+//! that they open before the greeting. The decision itself is the helper's
+//! (`privsep::privops`).
 //!
 //! vsftpd's rules, kept exactly: a list is one password per line, lines end at LF (a CR stays
 //! part of the line), a password matches a line only when they are equal byte for byte (case
@@ -38,39 +39,12 @@ pub fn read_bounded(path: &str, max: u64) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Does `list` hold `line` as one of its LF-separated lines (vsftpd `str_contains_line`)? The
-/// text after the last LF is a line too; an LF at the very end does not start another one.
-pub fn contains_line(list: &[u8], line: &[u8]) -> bool {
-    if list.is_empty() {
-        return false;
-    }
-    let body = list.strip_suffix(b"\n").unwrap_or(list);
-    body.split(|&b| b == b'\n').any(|l| l == line)
-}
-
-fn read_list(path: Option<&str>) -> io::Result<Vec<u8>> {
+/// An e-mail list file, read again at each use.
+pub fn read_list(path: Option<&str>) -> io::Result<Vec<u8>> {
     match path {
         Some(p) => read_bounded(p, limits::MAX_EMAIL_LIST_FILE),
         None => Err(io::Error::from(io::ErrorKind::NotFound)),
     }
-}
-
-/// May an anonymous user log in with this password? Reads the lists the configuration enables.
-pub fn password_allowed(config: &Config, password: &[u8]) -> bool {
-    if config.deny_email_enable {
-        match read_list(config.banned_email_file.as_deref()) {
-            Ok(banned) if !contains_line(&banned, password) => {}
-            _ => return false,
-        }
-    }
-    if config.secure_email_list_enable {
-        match read_list(config.email_password_file.as_deref()) {
-            Ok(allowed) if allowed.is_empty() => {}
-            Ok(allowed) if !password.is_empty() && contains_line(&allowed, password) => {}
-            _ => return false,
-        }
-    }
-    true
 }
 
 /// The check vsftpd makes when a session starts, before the greeting: every list the
@@ -105,24 +79,4 @@ pub fn check_lists(config: &Config) -> (Result<(), String>, Result<(), String>) 
         Ok(())
     };
     (banned, secure)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lines_match_whole_and_exact() {
-        let list = b"bad@example.com\nEvil@Example.com\r\n\nlast";
-        assert!(contains_line(list, b"bad@example.com"));
-        assert!(!contains_line(list, b"BAD@example.com"));
-        assert!(!contains_line(list, b"bad@example"));
-        assert!(!contains_line(list, b"Evil@Example.com"));
-        assert!(contains_line(list, b"Evil@Example.com\r"));
-        assert!(contains_line(list, b""));
-        assert!(contains_line(list, b"last"));
-        assert!(!contains_line(b"a\n", b""));
-        assert!(contains_line(b"\n", b""));
-        assert!(!contains_line(b"", b""));
-    }
 }

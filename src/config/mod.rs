@@ -229,6 +229,16 @@ pub fn find_tunable(name: &str) -> Option<&'static Tunable> {
 }
 
 impl Config {
+    /// A required string tunable's value (`field` is the tunable `name`'s field). The
+    /// validators refuse an unset value, so this is the value as configured; were it ever
+    /// unset, the table's default stands in: no second copy of a default outside the table.
+    pub fn str_or_default<'a>(&'a self, name: &str, field: &'a Option<String>) -> &'a str {
+        match field {
+            Some(s) => s,
+            None => find_tunable(name).map_or("", |t| t.default_upstream),
+        }
+    }
+
     /// vsftpd's compiled-in defaults for `layout`.
     pub fn defaults(layout: Layout) -> Config {
         let mut config = Config::blank();

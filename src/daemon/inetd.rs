@@ -24,6 +24,6 @@ pub fn run(settings: &Settings) -> i32 {
     }
     super::notify::forget();
     // vsftpd counts clients only in standalone mode; 0 leaves STAT's count line out.
-    let prepared = crate::privsep::model::Prepared::new(settings);
+    let prepared = crate::jail::Prepared::new(settings);
     super::serve_connection(settings, &prepared, stream, 0)
 }

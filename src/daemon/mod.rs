@@ -12,7 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::config::{ConfigError, Layout, Loader, Settings};
-use crate::privsep::model::Prepared;
+use crate::jail::Prepared;
 use cli::{Invocation, Source};
 
 /// Where --quick-start listens; a high port so it runs without privilege.
@@ -125,9 +125,9 @@ pub fn serve_connection(
     clients: u32,
 ) -> i32 {
     if settings.config.run_as_launching_user {
-        crate::session::run(settings, stream, clients)
+        crate::session::run(settings, prepared, stream, clients)
     } else {
-        crate::privsep::model::run(settings, prepared, stream, clients)
+        crate::privsep::helper::run(settings, prepared, stream, clients)
     }
 }
 

@@ -13,7 +13,7 @@ use super::cli::Invocation;
 use super::pidfile::PidFile;
 use super::{notify, say};
 use crate::config::Settings;
-use crate::privsep::model::Prepared;
+use crate::jail::Prepared;
 use crate::proto::reply;
 use crate::sys::net::{self, ListenSpec, PollFd};
 use crate::sys::process::{self, Fork};

@@ -3,15 +3,15 @@
 //! the connect itself — from the control connection's local address, from ftp_data_port with
 //! connect_from_port_20=YES (SO_REUSEADDR, as vsftpd), within connect_timeout.
 //!
-//! The session checks a PORT/EPRT target when the command arrives (to answer `500 Illegal …`)
-//! and whoever connects — the helper in the two-process model — checks it again with
-//! [`ActivePolicy::allows`] before connecting: the helper trusts nothing the child says.
+//! The rule for the target is the privileged side's (`privsep::privops::port_target_allowed`):
+//! the session asks it when the command arrives (to answer `500 Illegal …`), and whoever
+//! connects — the helper in the two-process model — asks it again before connecting: the
+//! helper trusts nothing the child says.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::Duration;
 
-use super::passive::canonical_ip;
 use crate::sys::net;
 
 /// The settings an active connection obeys.
@@ -61,14 +61,6 @@ impl ActivePolicy {
         }
     }
 
-    /// May the server connect to `target`? (vsftpd's PORT/EPRT security check: the control
-    /// peer's address, v4-mapped forms compared as IPv4, and no reserved port.)
-    pub fn allows(&self, target: SocketAddr) -> bool {
-        self.promiscuous
-            || (canonical_ip(target.ip()) == canonical_ip(self.control_peer)
-                && target.port() >= FIRST_UNRESERVED_PORT)
-    }
-
     /// The local address to bind before connecting.
     pub fn source(&self) -> SocketAddr {
         let port = if self.from_data_port {
@@ -95,11 +87,9 @@ pub fn same_family(local: IpAddr, target: SocketAddr) -> Option<SocketAddr> {
     }
 }
 
-/// Checks `target` against the policy and connects to it.
+/// Connects to `target` as the policy says. Whether the target is allowed at all is the
+/// caller's check (`privsep::privops::connect_port` makes it, then calls this).
 pub fn connect(policy: &ActivePolicy, target: SocketAddr) -> Result<TcpStream, ConnectError> {
-    if !policy.allows(target) {
-        return Err(ConnectError::NotAllowed);
-    }
     let Some(to) = same_family(policy.local_ip, target) else {
         return Err(ConnectError::Io(io::Error::from(
             io::ErrorKind::AddrNotAvailable,
@@ -128,25 +118,6 @@ mod tests {
     }
 
     #[test]
-    fn only_the_control_peer_and_unreserved_ports() {
-        let p = policy("127.0.0.1", false);
-        assert!(p.allows("127.0.0.1:1024".parse().unwrap()));
-        assert!(p.allows("127.0.0.1:65535".parse().unwrap()));
-        assert!(p.allows("[::ffff:127.0.0.1]:2000".parse().unwrap()));
-        assert!(!p.allows("127.0.0.1:1023".parse().unwrap()));
-        assert!(!p.allows("127.0.0.1:20".parse().unwrap()));
-        assert!(!p.allows("127.0.0.2:2000".parse().unwrap()));
-        assert!(!p.allows("[::1]:2000".parse().unwrap()));
-        let mapped = policy("::ffff:127.0.0.1", false);
-        assert!(mapped.allows("127.0.0.1:2000".parse().unwrap()));
-        let v6 = policy("::1", false);
-        assert!(v6.allows("[::1]:2000".parse().unwrap()));
-        assert!(!v6.allows("127.0.0.1:2000".parse().unwrap()));
-        let any = policy("127.0.0.1", true);
-        assert!(any.allows("10.9.8.7:21".parse().unwrap()));
-    }
-
-    #[test]
     fn families_meet() {
         let v4: IpAddr = "127.0.0.1".parse().unwrap();
         let v6: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
@@ -165,22 +136,5 @@ mod tests {
         p.from_data_port = true;
         p.data_port = 2020;
         assert_eq!(p.source(), "127.0.0.1:2020".parse().unwrap());
-    }
-
-    #[test]
-    fn connects_and_refuses() {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let target = l.local_addr().unwrap();
-        let p = policy("127.0.0.1", false);
-        let s = connect(&p, target).unwrap();
-        let (_, from) = l.accept().unwrap();
-        assert_eq!(s.local_addr().unwrap(), from);
-        assert!(matches!(
-            connect(&p, "127.0.0.2:4000".parse().unwrap()),
-            Err(ConnectError::NotAllowed)
-        ));
-        drop(l);
-        // Nobody listens any more: refused at once, not a hang.
-        assert!(matches!(connect(&p, target), Err(ConnectError::Io(_))));
     }
 }

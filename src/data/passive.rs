@@ -7,7 +7,8 @@ use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
-use super::active::{self, ActivePolicy, ConnectError};
+use super::active::{ActivePolicy, ConnectError};
+use crate::privsep::privops;
 use crate::sys::net::{self, ListenSpec, PollFd};
 
 /// The port range vsftpd would use: 0 for either bound means the full unprivileged range.
@@ -75,22 +76,19 @@ pub fn canonical_ip(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// Waits up to `timeout` for the client's data connection and checks where it comes from.
+/// Waits up to `timeout` for a connection on `listener`; returns it in blocking mode, with the
+/// peer's address. Whether that peer may be served is the caller's check
+/// (`privsep::privops::accept_pasv` makes it).
 pub fn accept(
     listener: &TcpListener,
-    control_peer: IpAddr,
-    promiscuous: bool,
     timeout: Duration,
-) -> Result<TcpStream, AcceptError> {
+) -> Result<(TcpStream, SocketAddr), AcceptError> {
     let deadline = Instant::now() + timeout;
     loop {
         match listener.accept() {
             Ok((stream, peer)) => {
-                if !promiscuous && canonical_ip(peer.ip()) != canonical_ip(control_peer) {
-                    return Err(AcceptError::BadIp);
-                }
                 stream.set_nonblocking(false).map_err(AcceptError::Io)?;
-                return Ok(stream);
+                return Ok((stream, peer));
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -163,7 +161,8 @@ impl PassivePolicy {
     }
 }
 
-/// Passive connections made by the session process itself.
+/// Data connections made by the session process itself (the one-process model), under the
+/// same checks the helper makes.
 pub struct LocalPassive {
     policy: PassivePolicy,
     listener: Option<TcpListener>,
@@ -181,11 +180,7 @@ impl LocalPassive {
 impl PassiveSource for LocalPassive {
     fn listen(&mut self) -> io::Result<u16> {
         self.listener = None;
-        let l = listen(
-            self.policy.local_ip,
-            self.policy.min_port,
-            self.policy.max_port,
-        )?;
+        let l = privops::listen_pasv(&self.policy)?;
         let port = l.local_addr()?.port();
         self.listener = Some(l);
         Ok(port)
@@ -197,12 +192,7 @@ impl PassiveSource for LocalPassive {
 
     fn accept(&mut self) -> Result<TcpStream, AcceptError> {
         let l = self.listener.take().ok_or(AcceptError::NotListening)?;
-        accept(
-            &l,
-            self.policy.control_peer,
-            self.policy.promiscuous,
-            self.policy.accept_timeout,
-        )
+        privops::accept_pasv(&l, &self.policy)
     }
 
     fn stop_listening(&mut self) {
@@ -211,6 +201,6 @@ impl PassiveSource for LocalPassive {
 
     fn connect(&mut self, target: SocketAddr) -> Result<TcpStream, ConnectError> {
         self.listener = None;
-        active::connect(&self.policy.active, target)
+        privops::connect_port(&self.policy.active, target)
     }
 }

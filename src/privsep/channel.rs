@@ -26,7 +26,8 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Duration;
 
-use super::msg::{wipe, Decode, DecodeError, Encode, MAX_MESSAGE};
+use super::msg::{Decode, DecodeError, Encode, MAX_MESSAGE};
+use crate::proto::password::wipe;
 use crate::sys::fdpass;
 
 /// One end of the helper socketpair.
@@ -118,6 +119,12 @@ impl Channel {
             return Err(ChannelError::Io(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "wrong number of fds for this message",
+            )));
+        }
+        if let Err(e) = msg.check() {
+            return Err(ChannelError::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                e,
             )));
         }
         let mut bytes = msg.encode();

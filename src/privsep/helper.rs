@@ -1,20 +1,35 @@
-//! The privileged half of a session. It never parses FTP: it reads typed requests from its
-//! unprivileged child, checks each one again against the configuration, and acts only then.
-//! Anything unexpected — a malformed or out-of-phase message, a message carrying fds, a request
-//! the configuration does not allow — ends the session (vsftpd's privops.c, in spirit).
+//! The privileged half of a session: it forks the unprivileged protocol processes, decides
+//! logins and makes the sockets they may not make, and after login keeps only what those
+//! duties need. It never parses FTP: it reads typed requests from its child, checks each one
+//! again (`super::privops`), and acts only then. Anything unexpected — a malformed or
+//! out-of-phase message, a message carrying fds, a request the configuration does not allow —
+//! ends the session (vsftpd's twoprocess.c and postprivparent.c, in spirit).
 //!
-//! These loops take a channel and return; forking and process set-up live in `model`, so the
-//! loops can be driven in-process by a fake child in tests.
+//! ```text
+//! helper (root until login; then nopriv_user, chrooted, the capabilities its duties need)
+//!   |-- pre-login process (jail::children): reads commands, asks the helper to log in
+//!   `-- post-login process (jail::children): serves the session, asks for data sockets
+//! ```
+//!
+//! The serve loops take a channel and return, so tests drive them in-process with a fake child.
 
-use std::net::TcpListener;
+use std::net::{IpAddr, TcpListener, TcpStream};
 use std::os::fd::AsFd;
 
 use super::channel::{Channel, ChannelError};
-use super::msg::{Failure, PostLoginReply, PostLoginRequest, PreLoginReply, PreLoginRequest};
-use crate::auth::{self, Login};
+use super::msg::PreLoginRequest;
+use super::msg::{Failure, PostLoginReply, PostLoginRequest, PostLoginStart, PreLoginReply};
+use super::privops::{self, AfterLogin};
+use crate::auth::Login;
 use crate::config::Settings;
-use crate::data::active::{self, ConnectError};
-use crate::data::passive::{self, AcceptError, PassivePolicy};
+use crate::daemon::say;
+use crate::data::active::ConnectError;
+use crate::data::passive::{AcceptError, PassivePolicy};
+use crate::jail::children::{self, send_oops};
+use crate::jail::{self, Confinement, Phase, Placement, Prepared};
+use crate::sys::creds;
+use crate::sys::process::{self, Fork};
+use crate::sys::signal;
 
 /// How a helper loop ended.
 #[derive(Debug)]
@@ -32,13 +47,223 @@ fn ended(e: ChannelError) -> Ended {
     }
 }
 
+/// One session's fixed facts.
+struct Session<'a> {
+    settings: &'a Settings,
+    prepared: &'a Prepared,
+    local: IpAddr,
+    peer: IpAddr,
+    clients: u32,
+}
+
+/// Runs one session in the two-process model; this process becomes its helper.
+pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients: u32) -> i32 {
+    let c = &settings.config;
+    let nopriv = match prepared.nopriv(c) {
+        Ok(a) => a,
+        Err(msg) => return send_oops(&stream, &msg),
+    };
+    let secure_dir = jail::secure_chroot_dir(c);
+    if !secure_dir.is_dir() {
+        return send_oops(
+            &stream,
+            &format!(
+                "vsftpd: not found: directory given in 'secure_chroot_dir':{}",
+                secure_dir.display()
+            ),
+        );
+    }
+    let (local, peer) = match (stream.local_addr(), stream.peer_addr()) {
+        (Ok(l), Ok(p)) => (l, p),
+        _ => return 0,
+    };
+    let (helper_ch, child_ch) = match Channel::pair() {
+        Ok(p) => p,
+        Err(e) => return send_oops(&stream, &format!("socketpair: {e}")),
+    };
+    let pre = Confinement {
+        root: secure_dir,
+        account: &nopriv,
+        phase: Phase::PreLogin,
+    };
+    let pre_pid = match process::fork() {
+        Ok(Fork::Child) => {
+            drop(helper_ch);
+            process::exit_now(children::prelogin_process(
+                settings, prepared, stream, &child_ch, &pre,
+            ));
+        }
+        Ok(Fork::Parent(pid)) => pid,
+        Err(e) => return send_oops(&stream, &format!("fork: {e}")),
+    };
+    drop(child_ch);
+    let session = Session {
+        settings,
+        prepared,
+        local: local.ip(),
+        peer: peer.ip(),
+        clients,
+    };
+    // Where every login is anonymous the post-login identity and root are known now: that
+    // process is started (and confines itself) while the client logs in, and waits.
+    let (stream, early) = if c.anonymous_enable && !c.local_enable {
+        match fork_postlogin(&session, stream, None) {
+            (stream, Ok(child)) => (stream, Some(child)),
+            (stream, Err(_)) => (stream, None),
+        }
+    } else {
+        (stream, None)
+    };
+    let login = match serve_prelogin(settings, &helper_ch) {
+        Ok(login) => login,
+        Err(end) => {
+            if let Some((pid, _)) = early {
+                let _ = process::kill(pid, signal::SIGKILL);
+                let _ = process::wait_child(pid);
+            }
+            finish_child(pre_pid, &end);
+            return i32::from(matches!(end, Ended::Violation(_)));
+        }
+    };
+    // The pre-login process has nothing left to do; it must not linger beside the next one.
+    // It is reaped once the post-login process runs: its exit (tearing down its address
+    // space) need not delay the client's 230.
+    let _ = process::kill(pre_pid, signal::SIGKILL);
+    drop(helper_ch);
+    let keep = privops::after_login(c, &login);
+    let (pid, ch) = match early {
+        Some((pid, ch)) => {
+            let Login::Anonymous { password } = login;
+            if ch
+                .send(&PostLoginStart::Anonymous { password }, &[])
+                .is_err()
+            {
+                // It died before the login: nothing was said to the client on its behalf.
+                let _ = process::wait_child(pid);
+                let _ = process::wait_child(pre_pid);
+                return 1;
+            }
+            (pid, ch)
+        }
+        None => match fork_postlogin(&session, stream, Some(login)) {
+            (_, Ok(child)) => child,
+            (stream, Err(msg)) => {
+                let _ = process::wait_child(pre_pid);
+                return send_oops(&stream, &msg);
+            }
+        },
+    };
+    let _ = process::wait_child(pre_pid);
+    if let Err(why) = drop_privileges(settings, &nopriv, &keep) {
+        // Serving on with more privilege than the session needs is not an option.
+        say(&format!(
+            "session helper: cannot drop privileges after login: {why}"
+        ));
+        let _ = process::kill(pid, signal::SIGKILL);
+        let _ = process::wait_child(pid);
+        return 1;
+    }
+    serve_after_login(&session, pid, &ch)
+}
+
+/// Forks the post-login process, for `login`, or (`None`) to wait, confined, until the helper
+/// sends it the login ([`PostLoginStart`]). Gives the stream back to the caller (the child has
+/// its own copy), and the child's pid and channel, or the `500 OOPS:` text.
+fn fork_postlogin(
+    s: &Session<'_>,
+    stream: TcpStream,
+    login: Option<Login>,
+) -> (TcpStream, Result<(i32, Channel), String>) {
+    let c = &s.settings.config;
+    let placed = match &login {
+        Some(login) => Placement::for_login(c, s.prepared, login, true),
+        // Started early only where every login is anonymous.
+        None => Placement::anonymous(c, s.prepared, true),
+    };
+    let (account, root) = match placed {
+        Ok(Placement {
+            account: Some(account),
+            root,
+        }) => (account, root),
+        Ok(_) => return (stream, Err("no account for the session".into())),
+        Err(msg) => return (stream, Err(msg)),
+    };
+    let (helper_ch, child_ch) = match Channel::pair() {
+        Ok(p) => p,
+        Err(e) => return (stream, Err(format!("socketpair: {e}"))),
+    };
+    let post = Confinement {
+        root: &root,
+        account: &account,
+        phase: Phase::PostLogin,
+    };
+    match process::fork() {
+        Ok(Fork::Child) => {
+            drop(helper_ch);
+            process::exit_now(children::postlogin_process(
+                s.settings, s.prepared, s.clients, stream, login, child_ch, &post,
+            ));
+        }
+        Ok(Fork::Parent(pid)) => (stream, Ok((pid, helper_ch))),
+        Err(e) => (stream, Err(format!("fork: {e}"))),
+    }
+}
+
+/// After login the helper keeps only what its remaining duties need: it becomes nopriv_user,
+/// chrooted to secure_chroot_dir (it opens no file again), with the capabilities `keep`
+/// names and no other, and not dumpable (a process of the same uid can neither ptrace it nor
+/// read its memory). vsftpd's parent does the same after login.
+fn drop_privileges(
+    settings: &Settings,
+    nopriv: &creds::Account,
+    keep: &AfterLogin,
+) -> Result<(), String> {
+    creds::drop_bounding_set().map_err(|e| format!("bounding set: {e}"))?;
+    let dir = jail::secure_chroot_dir(&settings.config);
+    creds::chroot(dir).map_err(|e| format!("chroot {}: {e}", dir.display()))?;
+    creds::become_user_keeping(nopriv.uid, nopriv.gid, &keep.capabilities)
+        .map_err(|e| format!("switch to {}: {e}", nopriv.name))?;
+    creds::set_not_dumpable().map_err(|e| format!("PR_SET_DUMPABLE: {e}"))?;
+    Ok(())
+}
+
+/// Ends a session whose child broke the protocol. The helper may no longer be allowed to
+/// signal it (after login they run as different users): the child then dies with the helper,
+/// through its parent-death signal, and is not waited for.
+fn finish_child(pid: i32, end: &Ended) {
+    if let Ended::Violation(why) = end {
+        say(&format!(
+            "privilege separation: ending the session: protocol violation from pid {pid}: {why}"
+        ));
+        if process::kill(pid, signal::SIGKILL).is_err() {
+            return;
+        }
+    }
+    let _ = process::wait_child(pid);
+}
+
+/// The helper's part after login: the post-login process's requests, until it ends.
+fn serve_after_login(s: &Session<'_>, pid: i32, ch: &Channel) -> i32 {
+    let policy = PassivePolicy::from_config(&s.settings.config, s.local, s.peer);
+    match serve_postlogin(s.settings, &policy, ch) {
+        Ok(()) => {
+            let _ = process::wait_child(pid);
+            0
+        }
+        Err(e) => {
+            finish_child(pid, &e);
+            1
+        }
+    }
+}
+
 /// Before login: answers login requests until one succeeds (`Ok`) or the child goes away.
 pub fn serve_prelogin(settings: &Settings, ch: &Channel) -> Result<Login, Ended> {
     loop {
         let (req, _fds) = ch.recv::<PreLoginRequest>().map_err(ended)?;
         match req {
             PreLoginRequest::Login { user, password } => {
-                match auth::decide(&settings.config, user.as_bytes(), password.expose()) {
+                match privops::decide_login(&settings.config, user.as_bytes(), password) {
                     Some(login) => {
                         ch.send(&PreLoginReply::LoginOk, &[]).map_err(ended)?;
                         return Ok(login);
@@ -63,75 +288,55 @@ pub fn serve_postlogin(
             Err(ChannelError::Closed) => return Ok(()),
             Err(e) => return Err(ended(e)),
         };
-        match req {
+        let reply = match req {
             PostLoginRequest::PasvListen => {
                 listener = None;
-                let reply = if !settings.config.pasv_enable {
-                    PostLoginReply::Failed(Failure::NotAllowed)
+                if !settings.config.pasv_enable {
+                    Err(Failure::NotAllowed)
                 } else {
-                    match passive::listen(policy.local_ip, policy.min_port, policy.max_port)
+                    match privops::listen_pasv(policy)
                         .and_then(|l| l.local_addr().map(|a| (l, a.port())))
                     {
                         Ok((l, port)) => {
                             listener = Some(l);
-                            PostLoginReply::PasvListening { port }
+                            ch.send(&PostLoginReply::PasvListening { port }, &[])
+                                .map_err(ended)?;
+                            continue;
                         }
-                        Err(_) => PostLoginReply::Failed(Failure::BindFailed),
-                    }
-                };
-                ch.send(&reply, &[]).map_err(ended)?;
-            }
-            PostLoginRequest::PasvAccept => {
-                let Some(l) = listener.take() else {
-                    ch.send(&PostLoginReply::Failed(Failure::NotAllowed), &[])
-                        .map_err(ended)?;
-                    continue;
-                };
-                match passive::accept(
-                    &l,
-                    policy.control_peer,
-                    policy.promiscuous,
-                    policy.accept_timeout,
-                ) {
-                    Ok(stream) => ch
-                        .send(&PostLoginReply::DataSocket, &[stream.as_fd()])
-                        .map_err(ended)?,
-                    Err(e) => {
-                        let why = match e {
-                            AcceptError::BadIp => Failure::BadPeerAddress,
-                            AcceptError::Timeout => Failure::AcceptTimeout,
-                            AcceptError::NotListening | AcceptError::Io(_) => {
-                                Failure::AcceptTimeout
-                            }
-                        };
-                        ch.send(&PostLoginReply::Failed(why), &[]).map_err(ended)?;
+                        Err(_) => Err(Failure::BindFailed),
                     }
                 }
             }
-            // Active mode: the helper checks the target itself (the control peer, no port
-            // below 1024, unless port_promiscuous), whatever the child already checked, and
-            // connects from the control connection's local address (from ftp_data_port with
-            // connect_from_port_20; the helper may bind below 1024).
+            PostLoginRequest::PasvAccept => match listener.take() {
+                None => Err(Failure::NotAllowed),
+                Some(l) => privops::accept_pasv(&l, policy).map_err(|e| match e {
+                    AcceptError::BadIp => Failure::BadPeerAddress,
+                    AcceptError::Timeout | AcceptError::NotListening | AcceptError::Io(_) => {
+                        Failure::AcceptTimeout
+                    }
+                }),
+            },
             PostLoginRequest::PortConnect { addr } => {
                 listener = None;
-                let reply = if !settings.config.port_enable {
+                if !settings.config.port_enable {
                     Err(Failure::NotAllowed)
                 } else {
-                    match active::connect(&policy.active, addr) {
-                        Ok(stream) => Ok(stream),
-                        Err(ConnectError::NotAllowed) => Err(Failure::NotAllowed),
-                        Err(ConnectError::Timeout | ConnectError::Io(_)) => {
-                            Err(Failure::ConnectFailed)
-                        }
-                    }
-                };
-                match reply {
-                    Ok(stream) => ch
-                        .send(&PostLoginReply::DataSocket, &[stream.as_fd()])
-                        .map_err(ended)?,
-                    Err(why) => ch.send(&PostLoginReply::Failed(why), &[]).map_err(ended)?,
+                    privops::connect_port(&policy.active, addr).map_err(|e| match e {
+                        ConnectError::NotAllowed => Failure::NotAllowed,
+                        ConnectError::Timeout | ConnectError::Io(_) => Failure::ConnectFailed,
+                    })
                 }
             }
-        }
+        };
+        send_socket(ch, reply)?;
     }
+}
+
+/// Sends a data socket, or why there is none.
+fn send_socket(ch: &Channel, reply: Result<TcpStream, Failure>) -> Result<(), Ended> {
+    match reply {
+        Ok(stream) => ch.send(&PostLoginReply::DataSocket, &[stream.as_fd()]),
+        Err(why) => ch.send(&PostLoginReply::Failed(why), &[]),
+    }
+    .map_err(ended)
 }

@@ -88,6 +88,8 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 use crate::limits;
+use crate::proto::password::wipe;
+use crate::proto::Password;
 
 /// The first byte of every message. Both ends come from the same binary, so a mismatch means a
 /// confused or hostile peer, not an upgrade in progress: it ends the session.
@@ -167,14 +169,6 @@ impl fmt::Display for FieldTooLong {
 
 impl std::error::Error for FieldTooLong {}
 
-/// Overwrites `buf` with zeros in a way the optimiser keeps (the buffer is read through
-/// `black_box` afterwards). Used for buffers that held a password.
-pub(crate) fn wipe(buf: &mut [u8]) {
-    buf.fill(0);
-    std::hint::black_box(&*buf);
-    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
-}
-
 /// A user name as USER gave it, at most [`limits::MAX_USERNAME`] bytes.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Username(Vec<u8>);
@@ -201,52 +195,11 @@ impl fmt::Debug for Username {
     }
 }
 
-/// A password, at most [`limits::MAX_PASSWORD`] bytes. `Debug` and `Display` print
-/// `<password>`; the bytes are overwritten when it is dropped. Deliberately not `Clone`.
-#[derive(PartialEq, Eq)]
-pub struct Secret(Vec<u8>);
-
-impl Secret {
-    pub const MAX: usize = limits::MAX_PASSWORD;
-
-    /// Takes the bytes (a too-long value is wiped before the error is returned).
-    pub fn new(mut bytes: Vec<u8>) -> Result<Secret, FieldTooLong> {
-        if bytes.len() > Self::MAX {
-            wipe(&mut bytes);
-            return Err(FieldTooLong { max: Self::MAX });
-        }
-        Ok(Secret(bytes))
-    }
-
-    /// The password itself, for the authentication call only.
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl Drop for Secret {
-    fn drop(&mut self) {
-        wipe(&mut self.0);
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<password>")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<password>")
-    }
-}
-
 /// Phase 1, protocol process -> helper.
 #[derive(Debug, PartialEq, Eq)]
 pub enum PreLoginRequest {
     /// Tag 1, no fd. USER and PASS as the client sent them.
-    Login { user: Username, password: Secret },
+    Login { user: Username, password: Password },
 }
 
 /// Phase 1, helper -> protocol process.
@@ -284,7 +237,7 @@ pub enum PostLoginReply {
 #[derive(Debug, PartialEq, Eq)]
 pub enum PostLoginStart {
     /// Tag 1, no fd. Serve this anonymous login.
-    Anonymous { password: Secret },
+    Anonymous { password: Password },
 }
 
 /// Why the helper did not do what was asked (one byte on the wire).
@@ -331,6 +284,11 @@ pub trait Encode {
     fn encode(&self) -> Vec<u8>;
     /// How many fds must be attached when this message is sent.
     fn fd_count(&self) -> usize;
+    /// Whether every field fits its limit. A field the types do not bound themselves (a
+    /// [`Password`] is kept whole by the parser) is checked here, and such a message is never sent.
+    fn check(&self) -> Result<(), FieldTooLong> {
+        Ok(())
+    }
 }
 
 /// A message that can be received.
@@ -364,7 +322,7 @@ impl Writer {
         self.0.extend_from_slice(&v.to_be_bytes());
     }
 
-    /// A byte string whose length the type already bounds (Username, Secret: <= u16::MAX).
+    /// A byte string whose length the type already bounds (Username; a Password by `Encode::check`: <= u16::MAX).
     fn bytes(&mut self, b: &[u8]) {
         let len = u16::try_from(b.len()).unwrap_or(u16::MAX);
         self.u16(len);
@@ -488,13 +446,30 @@ fn expect_fds(expected: usize, got: usize) -> Result<(), DecodeError> {
     }
 }
 
+/// A password that the wire format carries: at most [`limits::MAX_PASSWORD`] bytes.
+fn check_password(p: &Password) -> Result<(), FieldTooLong> {
+    if p.exceeds_limit() {
+        Err(FieldTooLong {
+            max: limits::MAX_PASSWORD,
+        })
+    } else {
+        Ok(())
+    }
+}
+
 impl Encode for PreLoginRequest {
+    fn check(&self) -> Result<(), FieldTooLong> {
+        match self {
+            PreLoginRequest::Login { password, .. } => check_password(password),
+        }
+    }
+
     fn encode(&self) -> Vec<u8> {
         match self {
             PreLoginRequest::Login { user, password } => {
                 let mut w = Writer::new(0x11);
                 w.bytes(user.as_bytes());
-                w.bytes(password.expose());
+                w.bytes(password.as_bytes());
                 w.finish()
             }
         }
@@ -513,7 +488,7 @@ impl Decode for PreLoginRequest {
         let msg = match tag {
             0x11 => {
                 let user = Username(r.bytes(Username::MAX)?);
-                let password = Secret(r.bytes(Secret::MAX)?);
+                let password = Password::new(r.bytes(limits::MAX_PASSWORD)?);
                 PreLoginRequest::Login { user, password }
             }
             t => return Err(DecodeError::UnknownTag(t)),
@@ -632,11 +607,17 @@ impl Decode for PostLoginReply {
 }
 
 impl Encode for PostLoginStart {
+    fn check(&self) -> Result<(), FieldTooLong> {
+        match self {
+            PostLoginStart::Anonymous { password } => check_password(password),
+        }
+    }
+
     fn encode(&self) -> Vec<u8> {
         match self {
             PostLoginStart::Anonymous { password } => {
                 let mut w = Writer::new(0x51);
-                w.bytes(password.expose());
+                w.bytes(password.as_bytes());
                 w.finish()
             }
         }
@@ -654,7 +635,7 @@ impl Decode for PostLoginStart {
         let (tag, mut r) = Reader::open(bytes)?;
         let msg = match tag {
             0x51 => PostLoginStart::Anonymous {
-                password: Secret(r.bytes(Secret::MAX)?),
+                password: Password::new(r.bytes(limits::MAX_PASSWORD)?),
             },
             t => return Err(DecodeError::UnknownTag(t)),
         };
@@ -720,7 +701,7 @@ mod tests {
     fn login(user: &[u8], pass: &[u8]) -> PreLoginRequest {
         PreLoginRequest::Login {
             user: Username::new(user.to_vec()).unwrap(),
-            password: Secret::new(pass.to_vec()).unwrap(),
+            password: Password::new(pass.to_vec()),
         }
     }
 
@@ -828,7 +809,7 @@ mod tests {
         post_requests().iter().for_each(check);
         post_replies().iter().for_each(check);
         check(&PostLoginStart::Anonymous {
-            password: Secret::new(b"guest@example.com".to_vec()).unwrap(),
+            password: Password::new(b"guest@example.com".to_vec()),
         });
     }
 
@@ -839,7 +820,7 @@ mod tests {
             [1, 0x11, 0, 2, b'a', b'b', 0, 1, b'c']
         );
         assert_eq!(PreLoginReply::LoginOk.encode(), [1, 0x21]);
-        let password = Secret::new(b"e".to_vec()).unwrap();
+        let password = Password::new(b"e".to_vec());
         assert_eq!(
             PostLoginStart::Anonymous { password }.encode(),
             [1, 0x51, 0, 1, b'e']
@@ -983,7 +964,17 @@ mod tests {
                 max: limits::MAX_USERNAME
             })
         );
-        assert!(Secret::new(vec![b'p'; limits::MAX_PASSWORD + 1]).is_err());
+        let long = PreLoginRequest::Login {
+            user: Username::new(b"joe".to_vec()).unwrap(),
+            password: Password::new(vec![b'p'; limits::MAX_PASSWORD + 1]),
+        };
+        assert_eq!(
+            long.check(),
+            Err(FieldTooLong {
+                max: limits::MAX_PASSWORD
+            })
+        );
+        assert_eq!(login(b"joe", b"p").check(), Ok(()));
     }
 
     #[test]
@@ -992,10 +983,7 @@ mod tests {
         let shown = format!("{msg:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("<password>"), "{shown}");
-        assert_eq!(
-            Secret::new(b"x".to_vec()).unwrap().to_string(),
-            "<password>"
-        );
+        assert_eq!(Password::new(b"x".to_vec()).to_string(), "<password>");
         let shown = format!("{:?}", Username::new(b"a\x1b[2J".to_vec()).unwrap());
         assert!(!shown.contains('\x1b'), "{shown}");
     }

@@ -17,75 +17,14 @@
 //!   and does not count it as an unknown command before login. A line of spaces is not empty
 //!   (vsftpd 3.0.3 answers it `530 Please login with USER and PASS.` / `500 Unknown command.`;
 //!   checked against Debian's build).
-//! - USER and PASS arguments are kept whole even beyond [`MAX_USERNAME`] / [`MAX_PASSWORD`]; the
+//! - USER and PASS arguments are kept whole even beyond [`MAX_USERNAME`] / [`crate::limits::MAX_PASSWORD`]; the
 //!   handler refuses them (`530 Login incorrect.`, as vsftpd's privileged side does) — see
 //!   [`user_too_long`] and [`Password::exceeds_limit`].
 //! - GET, POST, HEAD, OPTIONS, CONNECT are `Http` (vsftpd 3.0.4+: `500 HTTP protocol commands not
 //!   allowed.` and the connection closes), before and after login.
 
-use crate::limits::{MAX_PASSWORD, MAX_USERNAME};
-
-/// A password from PASS. `Debug` and `Display` print `<password>`, never the secret; the bytes
-/// are overwritten with zeros on drop.
-///
-/// The wipe is `fill(0)` on the `Vec`: safe Rust cannot force a volatile write, so an optimiser
-/// could in theory elide it, and copies the allocator made on growth are not reached. The caller
-/// should also wipe the raw line it parsed (`line.fill(0)`); the [`super::line::LineReader`] wipes
-/// its own buffer.
-pub struct Password(Vec<u8>);
-
-impl Password {
-    /// Wraps the bytes (taking ownership, so no copy is left behind).
-    pub fn new(bytes: Vec<u8>) -> Self {
-        Password(bytes)
-    }
-
-    /// The secret, for the authenticator only.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-
-    /// Length in bytes.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// True for an empty password (`PASS` with no argument).
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// True when longer than [`MAX_PASSWORD`]: the login must fail without trying it.
-    pub fn exceeds_limit(&self) -> bool {
-        self.0.len() > MAX_PASSWORD
-    }
-}
-
-impl Drop for Password {
-    fn drop(&mut self) {
-        self.0.fill(0);
-    }
-}
-
-impl std::fmt::Debug for Password {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<password>")
-    }
-}
-
-impl std::fmt::Display for Password {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<password>")
-    }
-}
-
-impl PartialEq for Password {
-    fn eq(&self, other: &Self) -> bool {
-        self.0 == other.0
-    }
-}
-
-impl Eq for Password {}
+pub use super::password::Password;
+use crate::limits::MAX_USERNAME;
 
 /// True when a USER argument is longer than [`MAX_USERNAME`]: the login must fail.
 pub fn user_too_long(user: &[u8]) -> bool {
@@ -438,6 +377,7 @@ pub fn parse_site(arg: &[u8]) -> SiteCommand {
 )]
 mod tests {
     use super::*;
+    use crate::limits::MAX_PASSWORD;
 
     #[test]
     fn verbs_are_case_insensitive_and_args_raw() {

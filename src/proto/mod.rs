@@ -12,6 +12,7 @@
 //!   [`command::Command`] after it, so a post-login handler cannot be reached before login.
 //! - [`reply`]: every reply code and every fixed text, and the encoder that keeps client bytes
 //!   from forging a reply line.
+//! - [`password`]: the one password type, never printable, wiped on drop.
 //! - [`path`]: the session's virtual paths (`/pub/x`), normalised lexically, never above `/`.
 #![forbid(unsafe_code)]
 #![deny(
@@ -24,5 +25,8 @@
 pub mod addr;
 pub mod command;
 pub mod line;
+pub mod password;
 pub mod path;
 pub mod reply;
+
+pub use password::Password;

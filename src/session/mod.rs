@@ -2,13 +2,13 @@
 //! handler is reachable before login), the switch to the session's identity and root, and the
 //! post-login loop.
 //!
-//! This is the one-process model (run_as_launching_user=YES, and the first stage of the
-//! privilege-separated model that issue #3 completes): the session process itself chroots and
-//! drops to ftp_username after login when it runs as root.
+//! [`run`] is the one-process model (run_as_launching_user=YES): the session process stays who
+//! it is and serves the login's root (placed by `crate::jail`, as in the two-process model)
+//! beneath a root fd. In the two-process model `crate::jail::children` runs the same loops in
+//! confined processes.
 #![forbid(unsafe_code)]
 
 pub mod control;
-pub mod identity;
 pub mod postlogin;
 pub mod prelogin;
 
@@ -16,11 +16,12 @@ use std::net::TcpStream;
 
 use crate::config::Settings;
 use crate::data::passive::{LocalPassive, PassivePolicy};
+use crate::jail::{Placement, Prepared};
 use crate::proto::reply;
 use control::{Control, Ended};
 
 /// Serves one connection to its end; returns the process exit code.
-pub fn run(settings: &Settings, stream: TcpStream, clients: u32) -> i32 {
+pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients: u32) -> i32 {
     let mut ctrl = match Control::new(stream) {
         Ok(c) => c,
         Err(_) => return 0,
@@ -46,10 +47,10 @@ pub fn run(settings: &Settings, stream: TcpStream, clients: u32) -> i32 {
             return 0;
         }
     };
-    let root = match identity::enter(settings, &login) {
+    let root = match open_root(settings, prepared, &login) {
         Ok(root) => root,
         Err(msg) => {
-            let _ = ctrl.reply_text(500, format!("OOPS: {msg}").as_bytes());
+            let _ = ctrl.send(&reply::oops(msg.as_bytes()));
             ctrl.shutdown();
             return 1;
         }
@@ -63,6 +64,18 @@ pub fn run(settings: &Settings, stream: TcpStream, clients: u32) -> i32 {
     }
     session.run();
     0
+}
+
+/// The login's root, opened as the fd every path is resolved beneath (RESOLVE_IN_ROOT): even
+/// without chroot nothing outside it can be named. `Err` carries vsftpd's `500 OOPS:` text.
+fn open_root(
+    settings: &Settings,
+    prepared: &Prepared,
+    login: &crate::auth::Login,
+) -> Result<std::os::fd::OwnedFd, String> {
+    let placed = Placement::for_login(&settings.config, prepared, login, false)?;
+    crate::sys::fs::open_dir(&placed.root)
+        .map_err(|_| format!("cannot change directory:{}", placed.root.display()))
 }
 
 /// The 220 greeting: banner_file's text (read before any chroot, see `load_banner`),

@@ -5,23 +5,25 @@ use super::control::{Control, Ended};
 use crate::auth::{self, is_anonymous_name, Login};
 use crate::config::Settings;
 use crate::limits;
+use crate::privsep::privops;
 use crate::proto::command::{parse_prelogin, PreLoginCommand};
 use crate::proto::reply;
+use crate::proto::Password;
 
 /// Asks whoever decides logins: the session itself (one-process model) or the privileged
 /// helper over the channel (two-process model).
 pub trait Authenticator {
     /// `Ok(Some(login))` on success, `Ok(None)` for "530 Login incorrect.", `Err` when the
     /// session must end (the helper is gone or refused to talk).
-    fn authenticate(&mut self, user: &[u8], password: &[u8]) -> Result<Option<Login>, Ended>;
+    fn authenticate(&mut self, user: &[u8], password: Password) -> Result<Option<Login>, Ended>;
 }
 
-/// The one-process model: decide here.
+/// The one-process model: the session asks the privileged side's rules directly.
 pub struct LocalAuth<'a>(pub &'a Settings);
 
 impl Authenticator for LocalAuth<'_> {
-    fn authenticate(&mut self, user: &[u8], password: &[u8]) -> Result<Option<Login>, Ended> {
-        Ok(auth::decide(&self.0.config, user, password))
+    fn authenticate(&mut self, user: &[u8], password: Password) -> Result<Option<Login>, Ended> {
+        Ok(privops::decide_login(&self.0.config, user, password))
     }
 }
 
@@ -80,7 +82,8 @@ pub fn run(
                     ctrl.reply(reply::LOGIN_INCORRECT)?;
                 } else if anon && c.anonymous_enable {
                     if c.no_anon_password {
-                        match auth.authenticate(&name, NO_ANON_PASSWORD)? {
+                        let password = Password::new(NO_ANON_PASSWORD.to_vec());
+                        match auth.authenticate(&name, password)? {
                             Some(login) => return Ok(login),
                             None => failed(ctrl)?,
                         }
@@ -101,8 +104,8 @@ pub fn run(
                     ctrl.reply(reply::LOGIN_WITH_USER_FIRST)?;
                     continue;
                 };
-                if password.as_bytes().len() <= limits::MAX_PASSWORD {
-                    if let Some(login) = auth.authenticate(&name, password.as_bytes())? {
+                if !password.exceeds_limit() {
+                    if let Some(login) = auth.authenticate(&name, password)? {
                         return Ok(login);
                     }
                 }

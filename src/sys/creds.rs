@@ -107,3 +107,51 @@ pub fn forbid_fork() -> io::Result<()> {
     cerr(unsafe { libc::setrlimit(libc::RLIMIT_NPROC, &lim) })?;
     Ok(())
 }
+
+/// The capabilities a helper may keep after login; no other one is ever kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Capability {
+    /// CAP_CHOWN: give anonymous uploads to chown_username (chown_uploads).
+    Chown,
+    /// CAP_NET_BIND_SERVICE: connect from a reserved ftp_data_port (connect_from_port_20).
+    NetBindService,
+}
+
+impl Capability {
+    fn to_caps(self) -> caps::Capability {
+        match self {
+            Capability::Chown => caps::Capability::CAP_CHOWN,
+            Capability::NetBindService => caps::Capability::CAP_NET_BIND_SERVICE,
+        }
+    }
+}
+
+/// Becomes `uid`/`gid` as [`become_user`] does, keeping exactly `keep` in the permitted and
+/// effective sets, and nothing inheritable or ambient. Call it as root, after
+/// [`drop_bounding_set`]: with an empty bounding set nothing dropped here can come back.
+pub fn become_user_keeping(uid: u32, gid: u32, keep: &[Capability]) -> io::Result<()> {
+    let to_io = |e: caps::errors::CapsError| io::Error::other(e.to_string());
+    // Without keepcaps the switch away from uid 0 empties the permitted set.
+    // SAFETY: prctl with integer arguments only.
+    cerr(unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0) })?;
+    let switched = become_user(uid, gid);
+    // SAFETY: prctl with integer arguments only.
+    let reset = cerr(unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 0, 0, 0, 0) });
+    switched?;
+    reset?;
+    let set: caps::CapsHashSet = keep.iter().map(|c| c.to_caps()).collect();
+    // The effective set must stay within the permitted one at every step: narrow it first.
+    caps::set(None, caps::CapSet::Effective, &set).map_err(to_io)?;
+    caps::set(None, caps::CapSet::Permitted, &set).map_err(to_io)?;
+    caps::set(None, caps::CapSet::Inheritable, &caps::CapsHashSet::new()).map_err(to_io)?;
+    caps::clear(None, caps::CapSet::Ambient).map_err(to_io)?;
+    Ok(())
+}
+
+/// Makes the process not dumpable: no core file, and no process of the same uid may ptrace it
+/// or read its memory through /proc (whose files then belong to root).
+pub fn set_not_dumpable() -> io::Result<()> {
+    // SAFETY: prctl with integer arguments only.
+    cerr(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) })?;
+    Ok(())
+}

@@ -92,6 +92,11 @@ pub fn getpid() -> i32 {
     unsafe { libc::getpid() }
 }
 
+pub fn getppid() -> i32 {
+    // SAFETY: getppid cannot fail.
+    unsafe { libc::getppid() }
+}
+
 pub fn geteuid() -> u32 {
     // SAFETY: geteuid cannot fail.
     unsafe { libc::geteuid() }

@@ -11,6 +11,7 @@ use std::net::{SocketAddr, TcpStream};
 
 use super::Session;
 use crate::data::active::ActivePolicy;
+use crate::privsep::privops;
 use crate::proto::addr::{self, EprtError};
 use crate::proto::reply;
 use crate::session::control::Ended;
@@ -39,7 +40,7 @@ impl Session<'_> {
             return self.ctrl.reply(reply::PORT_ILLEGAL);
         };
         let target = SocketAddr::V4(target);
-        if !self.active_policy().allows(target) {
+        if !privops::port_target_allowed(&self.active_policy(), target) {
             return self.ctrl.reply(reply::PORT_ILLEGAL);
         }
         self.port_target = Some(target);
@@ -64,7 +65,7 @@ impl Session<'_> {
             Err(EprtError::BadProtocol) => return self.ctrl.reply(reply::EPRT_BAD_PROTOCOL),
             Err(EprtError::Illegal) => return self.ctrl.reply(reply::EPRT_BAD),
         };
-        if !self.active_policy().allows(target) {
+        if !privops::port_target_allowed(&self.active_policy(), target) {
             return self.ctrl.reply(reply::EPRT_ILLEGAL);
         }
         self.port_target = Some(target);

@@ -1,14 +1,15 @@
-//! The unprivileged side of the channel: what the protocol process asks the helper for.
+//! The unprivileged end of the helper channel: what the protocol process asks the helper for.
 
 use std::net::{SocketAddr, TcpStream};
 
-use super::channel::Channel;
-use super::msg::{
-    Failure, PostLoginReply, PostLoginRequest, PreLoginReply, PreLoginRequest, Secret, Username,
-};
-use crate::auth::{self, Login};
+use crate::auth::{is_anonymous_name, Login};
 use crate::data::active::ConnectError;
 use crate::data::passive::{AcceptError, PassiveSource};
+use crate::privsep::channel::Channel;
+use crate::privsep::msg::{
+    Failure, PostLoginReply, PostLoginRequest, PreLoginReply, PreLoginRequest, Username,
+};
+use crate::proto::Password;
 use crate::session::control::Ended;
 use crate::session::prelogin::Authenticator;
 
@@ -18,19 +19,22 @@ pub struct HelperAuth<'a> {
 }
 
 impl Authenticator for HelperAuth<'_> {
-    fn authenticate(&mut self, user: &[u8], password: &[u8]) -> Result<Option<Login>, Ended> {
-        let (Ok(u), Ok(p)) = (Username::new(user.to_vec()), Secret::new(password.to_vec())) else {
+    fn authenticate(&mut self, user: &[u8], password: Password) -> Result<Option<Login>, Ended> {
+        let Ok(user) = Username::new(user.to_vec()) else {
             return Ok(None);
         };
-        let req = PreLoginRequest::Login {
-            user: u,
-            password: p,
-        };
+        if password.exceeds_limit() {
+            return Ok(None);
+        }
+        let req = PreLoginRequest::Login { user, password };
         self.channel.send(&req, &[]).map_err(|_| Ended::Closed)?;
+        let PreLoginRequest::Login { user, password } = req;
         match self.channel.recv::<PreLoginReply>() {
             // The helper's word decides; the child only needs to know it may stop here. The
             // Login value is rebuilt for the caller's bookkeeping, never sent back.
-            Ok((PreLoginReply::LoginOk, _)) => Ok(auth::decide_shape(user, password)),
+            Ok((PreLoginReply::LoginOk, _)) => {
+                Ok(is_anonymous_name(user.as_bytes()).then_some(Login::Anonymous { password }))
+            }
             Ok((PreLoginReply::LoginFailed, _)) => Ok(None),
             Err(_) => Err(Ended::Closed),
         }

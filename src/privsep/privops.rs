@@ -1,0 +1,287 @@
+//! Every check the privileged side makes on a request, in one file to audit (vsftpd's privops.c:
+//! "Look for suitable paranoia in this file"): who may log in, where an active data connection
+//! may go, where a passive one may come from, and what the helper keeps after login.
+//!
+//! The helper applies these to every request of its unprivileged child, whatever the child
+//! checked already; the one-process model (run_as_launching_user) asks the same functions, so a
+//! rule lives in one place. Nothing here trusts a byte of its arguments: the user name, the
+//! password and the target address come from the network.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+
+use crate::auth::{anonymous, is_anonymous_name, Login};
+use crate::config::Config;
+use crate::data::active::{self, ActivePolicy, ConnectError};
+use crate::data::passive::{self, canonical_ip, AcceptError, PassivePolicy};
+use crate::limits;
+use crate::proto::Password;
+use crate::sys::creds::Capability;
+
+// ---- Logins ---------------------------------------------------------------------------------
+
+/// The shape checks made before anything else looks at a login (vsftpd's handle_login): bounded
+/// lengths and no control bytes in the name, no NUL in the password, so nothing can cut a C
+/// string short or forge a log line later on.
+pub fn plausible(user: &[u8], password: &Password) -> bool {
+    !user.is_empty()
+        && user.len() <= limits::MAX_USERNAME
+        && !password.exceeds_limit()
+        && !user.iter().any(|&b| b < 0x20 || b == 0x7f)
+        && !password.as_bytes().contains(&0)
+}
+
+/// Decides a login from the name, the password and the configuration alone: the child's
+/// word that the user is anonymous counts for nothing. Local users (PAM) are not supported
+/// yet: they always fail.
+pub fn decide_login(config: &Config, user: &[u8], password: Password) -> Option<Login> {
+    if !plausible(user, &password) {
+        return None;
+    }
+    if config.anonymous_enable && is_anonymous_name(user) {
+        if !anonymous_password_allowed(config, &password) {
+            return None;
+        }
+        return Some(Login::Anonymous { password });
+    }
+    None
+}
+
+/// The anonymous password (by convention an e-mail address) against the admin's lists, read
+/// again at every login: deny_email_enable + banned_email_file refuse the listed passwords,
+/// secure_email_list_enable + email_password_file accept only the listed ones (vsftpd
+/// `handle_anonymous_login`). An empty list file is no list: it refuses nobody. A list that
+/// cannot be read refuses the login: nothing gets in if the file goes away.
+fn anonymous_password_allowed(config: &Config, password: &Password) -> bool {
+    let password = password.as_bytes();
+    if config.deny_email_enable {
+        match anonymous::read_list(config.banned_email_file.as_deref()) {
+            Ok(banned) if !contains_line(&banned, password) => {}
+            _ => return false,
+        }
+    }
+    if config.secure_email_list_enable {
+        match anonymous::read_list(config.email_password_file.as_deref()) {
+            Ok(allowed) if allowed.is_empty() => {}
+            Ok(allowed) if !password.is_empty() && contains_line(&allowed, password) => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Does `list` hold `line` as one of its LF-separated lines (vsftpd `str_contains_line`)? Lines
+/// end at LF only (a CR stays part of the line) and match byte for byte. The text after the
+/// last LF is a line too; an LF at the very end does not start another one.
+pub fn contains_line(list: &[u8], line: &[u8]) -> bool {
+    if list.is_empty() {
+        return false;
+    }
+    let body = list.strip_suffix(b"\n").unwrap_or(list);
+    body.split(|&b| b == b'\n').any(|l| l == line)
+}
+
+// ---- Data connections -----------------------------------------------------------------------
+
+/// May the server connect to `target` (PORT/EPRT)? Only the control peer's address, v4-mapped
+/// forms compared as IPv4, and never a reserved port, unless port_promiscuous: otherwise the
+/// server becomes a bounce for attacks on other hosts and services (vsftpd's PORT check and
+/// `vsf_privop_get_ftp_port_sock`).
+pub fn port_target_allowed(policy: &ActivePolicy, target: SocketAddr) -> bool {
+    policy.promiscuous
+        || (canonical_ip(target.ip()) == canonical_ip(policy.control_peer)
+            && target.port() >= active::FIRST_UNRESERVED_PORT)
+}
+
+/// Checks a PORT/EPRT target and connects to it (from ftp_data_port with connect_from_port_20).
+pub fn connect_port(policy: &ActivePolicy, target: SocketAddr) -> Result<TcpStream, ConnectError> {
+    if !port_target_allowed(policy, target) {
+        return Err(ConnectError::NotAllowed);
+    }
+    active::connect(policy, target)
+}
+
+/// May a passive data connection from `peer` be used? Only from the control peer, unless
+/// pasv_promiscuous: anyone else who guessed the port would get the data
+/// (`vsf_privop_accept_pasv`).
+pub fn pasv_peer_allowed(policy: &PassivePolicy, peer: IpAddr) -> bool {
+    policy.promiscuous || canonical_ip(peer) == canonical_ip(policy.control_peer)
+}
+
+/// Opens a passive listener on the control connection's local address, in the configured range.
+pub fn listen_pasv(policy: &PassivePolicy) -> io::Result<TcpListener> {
+    passive::listen(policy.local_ip, policy.min_port, policy.max_port)
+}
+
+/// Takes the client's data connection on `listener`, within accept_timeout; one from another
+/// address is dropped at once and fails the transfer.
+pub fn accept_pasv(
+    listener: &TcpListener,
+    policy: &PassivePolicy,
+) -> Result<TcpStream, AcceptError> {
+    let (stream, peer) = passive::accept(listener, policy.accept_timeout)?;
+    if !pasv_peer_allowed(policy, peer.ip()) {
+        return Err(AcceptError::BadIp);
+    }
+    Ok(stream)
+}
+
+// ---- The helper after login -----------------------------------------------------------------
+
+/// What the helper keeps once the post-login process runs (vsftpd's "the parent process
+/// dynamically calculates the level of privileges it requires"). Its remaining duties are the
+/// data sockets (no privilege, except a source port below 1024), and later giving anonymous
+/// uploads away (CAP_CHOWN): everything else goes, root included.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AfterLogin {
+    /// The capabilities its duties need; all others are dropped from every set.
+    pub capabilities: Vec<Capability>,
+}
+
+/// The least privilege the helper of this login needs.
+pub fn after_login(config: &Config, login: &Login) -> AfterLogin {
+    let mut capabilities = Vec::new();
+    // connect_from_port_20 binds ftp_data_port, 20 by default: a reserved port. An
+    // unprivileged ftp_data_port needs nothing, and PORT may be off altogether.
+    if config.port_enable
+        && config.connect_from_port_20
+        && config.ftp_data_port < u32::from(active::FIRST_UNRESERVED_PORT)
+    {
+        capabilities.push(Capability::NetBindService);
+    }
+    if config.chown_uploads && matches!(login, Login::Anonymous { .. }) {
+        capabilities.push(Capability::Chown);
+    }
+    AfterLogin { capabilities }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Layout, Settings};
+    use std::time::Duration;
+
+    fn config() -> Config {
+        Settings::defaults(Layout::Upstream).config
+    }
+
+    fn anon() -> Login {
+        Login::Anonymous {
+            password: Password::new(b"a@b".to_vec()),
+        }
+    }
+
+    #[test]
+    fn lines_match_whole_and_exact() {
+        let list = b"bad@example.com\nEvil@Example.com\r\n\nlast";
+        assert!(contains_line(list, b"bad@example.com"));
+        assert!(!contains_line(list, b"BAD@example.com"));
+        assert!(!contains_line(list, b"bad@example"));
+        assert!(!contains_line(list, b"Evil@Example.com"));
+        assert!(contains_line(list, b"Evil@Example.com\r"));
+        assert!(contains_line(list, b""));
+        assert!(contains_line(list, b"last"));
+        assert!(!contains_line(b"a\n", b""));
+        assert!(contains_line(b"\n", b""));
+        assert!(!contains_line(b"", b""));
+    }
+
+    #[test]
+    fn logins_are_decided_here() {
+        let mut c = config();
+        c.anonymous_enable = true;
+        let pw = |p: &[u8]| Password::new(p.to_vec());
+        assert!(decide_login(&c, b"anonymous", pw(b"a@b")).is_some());
+        assert!(decide_login(&c, b"FTP", pw(b"")).is_some());
+        assert!(decide_login(&c, b"joe", pw(b"secret")).is_none());
+        assert!(decide_login(&c, b"anon\x01ymous", pw(b"x")).is_none());
+        assert!(decide_login(&c, b"anonymous", pw(b"a\0b")).is_none());
+        let long = vec![b'p'; limits::MAX_PASSWORD + 1];
+        assert!(decide_login(&c, b"anonymous", Password::new(long)).is_none());
+        assert!(decide_login(&c, &[b'u'; limits::MAX_USERNAME + 1], pw(b"x")).is_none());
+        c.anonymous_enable = false;
+        assert!(decide_login(&c, b"anonymous", pw(b"a@b")).is_none());
+    }
+
+    fn active_policy(peer: &str, promiscuous: bool) -> ActivePolicy {
+        ActivePolicy {
+            local_ip: "127.0.0.1".parse().unwrap(),
+            control_peer: peer.parse().unwrap(),
+            promiscuous,
+            from_data_port: false,
+            data_port: 20,
+            connect_timeout: Some(Duration::from_secs(1)),
+        }
+    }
+
+    #[test]
+    fn only_the_control_peer_and_unreserved_ports() {
+        let allows = |p: &ActivePolicy, t: &str| port_target_allowed(p, t.parse().unwrap());
+        let p = active_policy("127.0.0.1", false);
+        assert!(allows(&p, "127.0.0.1:1024"));
+        assert!(allows(&p, "127.0.0.1:65535"));
+        assert!(allows(&p, "[::ffff:127.0.0.1]:2000"));
+        assert!(!allows(&p, "127.0.0.1:1023"));
+        assert!(!allows(&p, "127.0.0.1:20"));
+        assert!(!allows(&p, "127.0.0.2:2000"));
+        assert!(!allows(&p, "[::1]:2000"));
+        let mapped = active_policy("::ffff:127.0.0.1", false);
+        assert!(allows(&mapped, "127.0.0.1:2000"));
+        let v6 = active_policy("::1", false);
+        assert!(allows(&v6, "[::1]:2000"));
+        assert!(!allows(&v6, "127.0.0.1:2000"));
+        let any = active_policy("127.0.0.1", true);
+        assert!(allows(&any, "10.9.8.7:21"));
+    }
+
+    #[test]
+    fn connects_only_where_allowed() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let target = l.local_addr().unwrap();
+        let p = active_policy("127.0.0.1", false);
+        let s = connect_port(&p, target).unwrap();
+        let (_, from) = l.accept().unwrap();
+        assert_eq!(s.local_addr().unwrap(), from);
+        assert!(matches!(
+            connect_port(&p, "127.0.0.2:4000".parse().unwrap()),
+            Err(ConnectError::NotAllowed)
+        ));
+    }
+
+    #[test]
+    fn passive_peers() {
+        let c = config();
+        let mut p = PassivePolicy::from_config(
+            &c,
+            "127.0.0.1".parse().unwrap(),
+            "127.0.0.1".parse().unwrap(),
+        );
+        assert!(pasv_peer_allowed(&p, "127.0.0.1".parse().unwrap()));
+        assert!(pasv_peer_allowed(&p, "::ffff:127.0.0.1".parse().unwrap()));
+        assert!(!pasv_peer_allowed(&p, "127.0.0.2".parse().unwrap()));
+        p.promiscuous = true;
+        assert!(pasv_peer_allowed(&p, "127.0.0.2".parse().unwrap()));
+    }
+
+    #[test]
+    fn least_privilege_after_login() {
+        let mut c = config();
+        assert_eq!(after_login(&c, &anon()).capabilities, vec![]);
+        c.connect_from_port_20 = true;
+        assert_eq!(
+            after_login(&c, &anon()).capabilities,
+            vec![Capability::NetBindService]
+        );
+        c.ftp_data_port = 2020;
+        assert_eq!(after_login(&c, &anon()).capabilities, vec![]);
+        c.ftp_data_port = 20;
+        c.port_enable = false;
+        assert_eq!(after_login(&c, &anon()).capabilities, vec![]);
+        c.port_enable = true;
+        c.chown_uploads = true;
+        assert_eq!(
+            after_login(&c, &anon()).capabilities,
+            vec![Capability::NetBindService, Capability::Chown]
+        );
+    }
+}
