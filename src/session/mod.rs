@@ -49,7 +49,7 @@ pub fn run(settings: &Settings, stream: TcpStream, clients: u32) -> i32 {
     let root = match identity::enter(settings, &login) {
         Ok(root) => root,
         Err(msg) => {
-            let _ = ctrl.reply_text(500, format!("OOPS: {msg}").as_bytes());
+            let _ = ctrl.send(&reply::oops(msg.as_bytes()));
             ctrl.shutdown();
             return 1;
         }

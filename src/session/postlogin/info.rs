@@ -18,7 +18,7 @@ impl Session<'_> {
         let st = sysfs::open_in_root(self.root.as_fd(), &path, OpenKind::Path)
             .and_then(|fd| sysfs::fstat(fd.as_fd()));
         match st {
-            Ok(st) if st.is_regular() => self.ctrl.reply_text(213, st.size.to_string().as_bytes()),
+            Ok(st) if st.is_regular() => self.ctrl.send(&reply::size(st.size)),
             _ => self.ctrl.reply(reply::SIZE_FAILED),
         }
     }
