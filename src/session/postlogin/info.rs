@@ -5,13 +5,14 @@ use std::os::fd::AsFd;
 use super::Session;
 use crate::auth::Login;
 use crate::data::listing::{self};
+use crate::proto::path::prepend_cwd;
 use crate::proto::reply::{self, ServerStatus};
 use crate::session::control::Ended;
 use crate::sys::fs::{self as sysfs, OpenKind};
 
 impl Session<'_> {
     pub(super) fn size(&mut self, arg: &[u8]) -> Result<(), Ended> {
-        let path = self.resolve(arg);
+        let path = prepend_cwd(&self.cwd, arg);
         if self.denied(&path) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
@@ -30,7 +31,7 @@ impl Session<'_> {
     /// with anon_other_write_enable=YES, which the configuration refuses until #8; so here the
     /// whole argument is always the path, exactly as vsftpd's read branch.
     pub(super) fn mdtm(&mut self, arg: &[u8]) -> Result<(), Ended> {
-        let path = self.resolve(arg);
+        let path = prepend_cwd(&self.cwd, arg);
         if self.denied(&path) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
