@@ -137,10 +137,7 @@ fn report_config_error(e: &ConfigError) {
     let stdin = crate::sys::net::stdin_fd();
     if crate::sys::net::is_socket(stdin) {
         if let Ok(mut s) = crate::sys::net::stdin_stream() {
-            let _ = s.write_all(&crate::proto::reply::line(
-                500,
-                format!("OOPS: {}", e.oops_text()).as_bytes(),
-            ));
+            let _ = s.write_all(&crate::proto::reply::oops(e.oops_text().as_bytes()));
         }
     }
 }

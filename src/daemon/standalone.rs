@@ -322,7 +322,7 @@ fn child_detach(sigpipe: &SignalPipe) {
 
 /// The 421 a refused client reads before we close; the listener's write never blocks on a
 /// fresh socket's empty buffer, and a failure only concerns that client.
-fn refuse(mut stream: TcpStream, r: (u16, &str)) {
+fn refuse(mut stream: TcpStream, r: reply::Reply) {
     let _ = stream.set_nonblocking(true);
-    let _ = stream.write_all(&reply::line(r.0, r.1.as_bytes()));
+    let _ = stream.write_all(&reply::encode(r));
 }

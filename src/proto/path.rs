@@ -66,8 +66,14 @@ pub fn resolve_tilde(arg: &[u8], home: &[u8]) -> Vec<u8> {
     }
 }
 
-/// vsftpd's `prepend_path_to_filename`, used for the MKD reply and log lines: a relative `arg` is
-/// prefixed with `cwd` and one slash (none added if `cwd` ends with one); nothing is normalised.
+/// A relative `arg` prefixed with `cwd` and one slash (none added if `cwd` ends with one); an
+/// absolute `arg` as is. Nothing is normalised: `.`, `..` and repeated slashes stay. Two uses:
+/// - the path the session hands the kernel: [`crate::sys::fs::open_in_root`] walks it beneath
+///   the session root (RESOLVE_IN_ROOT), so a `..` cannot climb out of the root, and a
+///   component that does not exist fails as it would with vsftpd's chdir/open (which
+///   [`normalize_path`] would hide by collapsing `missing/..`);
+/// - vsftpd's `prepend_path_to_filename`, the path shown in the MKD reply
+///   ([`super::reply::mkd_created`]) and in log lines.
 pub fn prepend_cwd(cwd: &[u8], arg: &[u8]) -> Vec<u8> {
     if arg.first() == Some(&b'/') {
         return arg.to_vec();
@@ -156,5 +162,13 @@ mod tests {
         assert_eq!(prepend_cwd(b"/pub", b"/x"), b"/x");
         assert_eq!(prepend_cwd(b"/pub", b"../x"), b"/pub/../x");
         assert_eq!(prepend_cwd(b"/pub", b""), b"/pub/");
+        // A cwd that ends with a slash gets no second one; `..` and `.` stay for the kernel.
+        assert_eq!(prepend_cwd(b"/pub/", b"x"), b"/pub/x");
+        assert_eq!(prepend_cwd(b"/", b"../.."), b"/../..");
+        assert_eq!(prepend_cwd(b"/pub", b"missing/../x"), b"/pub/missing/../x");
+        assert_eq!(prepend_cwd(b"/pub", b"a//./b"), b"/pub/a//./b");
+        // Every byte passes through as given.
+        assert_eq!(prepend_cwd(b"/p\xff", b"a\0b\r\n"), b"/p\xff/a\0b\r\n");
+        assert_eq!(prepend_cwd(b"/pub", b"/"), b"/");
     }
 }

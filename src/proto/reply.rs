@@ -768,6 +768,8 @@ mod tests {
         assert_eq!(stou_file(b"x.1"), b"150 FILE: x.1\r\n");
         assert_eq!(rest_ok(123), b"350 Restart position accepted (123).\r\n");
         assert_eq!(size(42), b"213 42\r\n");
+        assert_eq!(size(0), b"213 0\r\n");
+        assert_eq!(size(u64::MAX), b"213 18446744073709551615\r\n");
         assert_eq!(mdtm(b"20240102030405"), b"213 20240102030405\r\n");
         assert_eq!(umask_current(0o22), b"200 Your current UMASK is 022\r\n");
         assert_eq!(umask_set(0), b"200 UMASK set to 0\r\n");

@@ -78,13 +78,8 @@ impl Control {
     }
 
     /// Sends one single-line reply from the reply table.
-    pub fn reply(&mut self, r: (u16, &str)) -> Result<(), Ended> {
-        self.send(&reply::line(r.0, r.1.as_bytes()))
-    }
-
-    /// Sends one single-line reply with built text.
-    pub fn reply_text(&mut self, code: u16, text: &[u8]) -> Result<(), Ended> {
-        self.send(&reply::line(code, text))
+    pub fn reply(&mut self, r: reply::Reply) -> Result<(), Ended> {
+        self.send(&reply::encode(r))
     }
 
     /// Reads no byte beyond the current line (peek, then consume through the LF), so that a

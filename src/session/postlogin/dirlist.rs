@@ -9,7 +9,7 @@ use super::{Session, LIST_BUFFER};
 use crate::data::listing::{self, HideFn, IdNames, ListContext, ListKind, ListOutcome};
 use crate::data::mlsx::{self, Facts, MlsxContext};
 use crate::fs::userdb::UserDb;
-use crate::proto::path::{normalize_path, resolve_tilde};
+use crate::proto::path::{normalize_path, prepend_cwd, resolve_tilde};
 use crate::proto::reply;
 use crate::session::control::Ended;
 
@@ -56,7 +56,7 @@ impl Session<'_> {
             return false;
         }
         let home = self.list_context().home.to_vec();
-        self.denied(&self.resolve(&resolve_tilde(&filter, &home)))
+        self.denied(&prepend_cwd(&self.cwd, &resolve_tilde(&filter, &home)))
     }
 
     /// text_userdb_names (unless hide_ids wins): the session root's own user database.
@@ -173,7 +173,7 @@ impl Session<'_> {
             return self.ctrl.reply(reply::USE_PORT_OR_PASV);
         }
         let arg = self.mlsx_arg(arg);
-        let path = self.resolve(&arg);
+        let path = prepend_cwd(&self.cwd, &arg);
         if self.denied(&path) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
@@ -209,7 +209,7 @@ impl Session<'_> {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
         let arg = self.mlsx_arg(arg);
-        let path = self.resolve(&arg);
+        let path = prepend_cwd(&self.cwd, &arg);
         if self.denied(&path) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }

@@ -5,20 +5,21 @@ use std::os::fd::AsFd;
 use super::Session;
 use crate::auth::Login;
 use crate::data::listing::{self};
+use crate::proto::path::prepend_cwd;
 use crate::proto::reply::{self, ServerStatus};
 use crate::session::control::Ended;
 use crate::sys::fs::{self as sysfs, OpenKind};
 
 impl Session<'_> {
     pub(super) fn size(&mut self, arg: &[u8]) -> Result<(), Ended> {
-        let path = self.resolve(arg);
+        let path = prepend_cwd(&self.cwd, arg);
         if self.denied(&path) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
         let st = sysfs::open_in_root(self.root.as_fd(), &path, OpenKind::Path)
             .and_then(|fd| sysfs::fstat(fd.as_fd()));
         match st {
-            Ok(st) if st.is_regular() => self.ctrl.reply_text(213, st.size.to_string().as_bytes()),
+            Ok(st) if st.is_regular() => self.ctrl.send(&reply::size(st.size)),
             _ => self.ctrl.reply(reply::SIZE_FAILED),
         }
     }
@@ -30,7 +31,7 @@ impl Session<'_> {
     /// with anon_other_write_enable=YES, which the configuration refuses until #8; so here the
     /// whole argument is always the path, exactly as vsftpd's read branch.
     pub(super) fn mdtm(&mut self, arg: &[u8]) -> Result<(), Ended> {
-        let path = self.resolve(arg);
+        let path = prepend_cwd(&self.cwd, arg);
         if self.denied(&path) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }

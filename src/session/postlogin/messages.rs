@@ -14,6 +14,7 @@ use std::os::fd::AsFd;
 
 use super::Session;
 use crate::limits;
+use crate::proto::path::prepend_cwd;
 use crate::proto::reply;
 use crate::session::control::Ended;
 use crate::sys::fs::{self as sysfs, OpenKind};
@@ -69,7 +70,7 @@ impl Session<'_> {
 
     /// The message file's first `MAX_DIR_MESSAGE` bytes; empty when there is nothing to show.
     fn read_message(&self, name: &[u8]) -> Vec<u8> {
-        let path = self.resolve(name);
+        let path = prepend_cwd(&self.cwd, name);
         let Ok(fd) = sysfs::open_in_root(self.root.as_fd(), &path, OpenKind::Read) else {
             return Vec::new();
         };

@@ -16,6 +16,7 @@ use crate::config::Settings;
 use crate::data::listing;
 use crate::data::passive::PassiveSource;
 use crate::proto::command::{parse, Command};
+use crate::proto::path::prepend_cwd;
 use crate::proto::reply;
 use crate::sys::fs::{self as sysfs, OpenKind};
 
@@ -170,24 +171,8 @@ impl<'a> Session<'a> {
         Ok(true)
     }
 
-    /// The path as the kernel should resolve it: the argument joined to the cwd, `..` and all.
-    /// The kernel walks it beneath the root (RESOLVE_IN_ROOT), so a component that does not
-    /// exist fails as it would with vsftpd's chdir/open, and nothing can climb out of the root.
-    fn resolve(&self, arg: &[u8]) -> Vec<u8> {
-        if arg.first() == Some(&b'/') {
-            return arg.to_vec();
-        }
-        let mut p = Vec::with_capacity(self.cwd.len() + 1 + arg.len());
-        p.extend_from_slice(&self.cwd);
-        if p.last() != Some(&b'/') {
-            p.push(b'/');
-        }
-        p.extend_from_slice(arg);
-        p
-    }
-
     fn cwd(&mut self, arg: &[u8]) -> Result<(), Ended> {
-        let path = self.resolve(arg);
+        let path = prepend_cwd(&self.cwd, arg);
         if self.denied(&path) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
