@@ -705,6 +705,10 @@ try:
     first = reply()
     print('START', first)
     if first.startswith('150'):
+        # The helper made this connection, after login: as who, with what?
+        helper = open('/proc/%d/task/%d/children' % (p.pid, p.pid)).read().split()[0]
+        status = dict(l.split(':', 1) for l in open('/proc/%s/status' % helper).read().splitlines())
+        print('HELPER', status['Uid'].split()[1], status['CapEff'].strip(), status['CapPrm'].strip())
         d, src = l.accept()
         d.settimeout(20)
         data = b''
@@ -740,6 +744,23 @@ finally:
         "{text}"
     );
     assert!(text.contains("SRC 127.0.0.1 20\n"), "{text}");
+    // In the two-process model the helper is nobody by then (its effective uid), with
+    // CAP_NET_BIND_SERVICE only.
+    if !one_process_model() {
+        let nobody = String::from_utf8(
+            std::process::Command::new("id")
+                .args(["-u", "nobody"])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        let want = format!(
+            "HELPER {} 0000000000000400 0000000000000400\n",
+            nobody.trim()
+        );
+        assert!(text.contains(&want), "{want} not in {text}");
+    }
     assert!(text.contains("DATA hello world\n"), "{text}");
     assert!(text.contains("END 226 Transfer complete."), "{text}");
     assert!(text.contains("QUIT 221 Goodbye."), "{text}");

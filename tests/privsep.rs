@@ -206,6 +206,134 @@ fn processes_at_each_phase() {
     c.cmd("QUIT").assert_is("221 Goodbye.");
 }
 
+/// The helper while a session is logged in and a transfer runs: nopriv_user (effective, saved
+/// and filesystem uid; its real uid is its child's, so that it may signal it), its group (no
+/// supplementary group), jailed in secure_chroot_dir, not dumpable (the kernel then
+/// gives its /proc files to root), an empty bounding set, and exactly `caps` permitted and
+/// effective (nothing inheritable or ambient).
+fn assert_helper_after_login(helper: u32, empty: &Path, caps: &str) {
+    let nobody = uid_of("nobody");
+    let gid = id_of("-g", "nobody");
+    let child = uid_of(test_account());
+    assert_eq!(
+        status_field(helper, "Uid"),
+        format!("{child}\t{nobody}\t{nobody}\t{nobody}"),
+        "the helper is no longer root after login"
+    );
+    assert_eq!(
+        status_field(helper, "Gid"),
+        format!("{gid}\t{gid}\t{gid}\t{gid}")
+    );
+    assert_eq!(status_field(helper, "Groups"), gid.to_string());
+    for (set, want) in [
+        ("CapEff", caps),
+        ("CapPrm", caps),
+        ("CapInh", "0000000000000000"),
+        ("CapAmb", "0000000000000000"),
+        ("CapBnd", "0000000000000000"),
+    ] {
+        assert_eq!(status_field(helper, set), want, "{set} of the helper");
+    }
+    assert_eq!(
+        root_of(helper),
+        empty.canonicalize().unwrap(),
+        "helper's root"
+    );
+    use std::os::unix::fs::MetadataExt;
+    let owner = std::fs::metadata(format!("/proc/{helper}/status"))
+        .unwrap()
+        .uid();
+    assert_eq!(
+        owner, 0,
+        "the helper is dumpable: its /proc files belong to {owner}"
+    );
+}
+
+/// Logs in, starts a 10 MiB RETR over PASV and checks the helper while the data flows.
+fn check_helper_during_transfer(b: ServerBuilder, empty: &Path, caps: &str) {
+    let server = b.start();
+    let mut c = server.login();
+    let helper = wait_child_of(server.pid(), None);
+    c.cmd("TYPE I").assert_is("200 Switching to Binary mode.");
+    let mut data = c.open_data();
+    c.send("RETR big.bin").unwrap();
+    c.read_reply().unwrap().assert_code(150);
+    let mut first = [0u8; 4096];
+    std::io::Read::read_exact(&mut data, &mut first).unwrap();
+    assert_helper_after_login(helper, empty, caps);
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut data, &mut rest).unwrap();
+    assert_eq!(first.len() + rest.len(), 10 * 1024 * 1024);
+    c.read_reply().unwrap().assert_code(226);
+    // The session goes on: another passive connection, made by the helper as it is now.
+    let t = c.transfer("RETR hello.txt");
+    assert_eq!(t.data, b"hello world");
+    assert_helper_after_login(helper, empty, caps);
+    c.cmd("QUIT").assert_is("221 Goodbye.");
+}
+
+#[test]
+fn helper_keeps_no_privilege_after_an_anonymous_login() {
+    let (b, empty) = privsep_builder("privsep_helper_least");
+    check_helper_during_transfer(b, &empty, "0000000000000000");
+}
+
+/// connect_from_port_20 with a reserved ftp_data_port: CAP_NET_BIND_SERVICE (bit 10) and
+/// nothing else. (The active connection from port 20 itself, with this helper, is
+/// tests/active.rs `connect_from_real_port_20_in_a_network_namespace`.)
+#[test]
+fn helper_keeps_only_net_bind_service_for_connect_from_port_20() {
+    let (b, empty) = privsep_builder("privsep_helper_port20");
+    let b = b
+        .set("connect_from_port_20", "YES")
+        .set("ftp_data_port", "20");
+    check_helper_during_transfer(b, &empty, "0000000000000400");
+}
+
+/// An unreserved ftp_data_port needs no capability even with connect_from_port_20.
+#[test]
+fn helper_keeps_nothing_for_an_unreserved_data_port() {
+    let (b, empty) = privsep_builder("privsep_helper_port2020");
+    let b = b
+        .set("connect_from_port_20", "YES")
+        .set("ftp_data_port", "2020");
+    check_helper_during_transfer(b, &empty, "0000000000000000");
+}
+
+/// The protocol processes die with their helper: the parent-death signal is set after the
+/// switch of user (the kernel clears it on a change of credentials), so it survives.
+#[test]
+fn session_processes_die_with_their_helper() {
+    let (b, empty) = privsep_builder("privsep_pdeathsig");
+    let server = b.start();
+    let (mut c, greeting) = server.connect();
+    greeting.assert_code(220);
+    let helper = wait_child_of(server.pid(), None);
+    let (_, early) = pre_and_early(helper, &empty);
+    c.login_anonymous();
+    c.cmd("PWD").assert_is("257 \"/\" is the current directory");
+    let status = std::process::Command::new("kill")
+        .args(["-KILL", &helper.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let gone = |p: u32| {
+        std::fs::read_to_string(format!("/proc/{p}/stat"))
+            .map(|s| s.contains(") Z "))
+            .unwrap_or(true)
+    };
+    while !gone(early) {
+        assert!(
+            Instant::now() < deadline,
+            "the post-login process outlived its helper: {:?}",
+            std::fs::read_to_string(format!("/proc/{early}/status"))
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    c.assert_closed();
+}
+
 #[test]
 fn early_post_login_process_never_outlives_a_failed_session() {
     let (b, empty) = privsep_builder("privsep_early_gone");

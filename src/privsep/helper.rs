@@ -117,7 +117,7 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
     let login = match serve_prelogin(settings, &helper_ch) {
         Ok(login) => login,
         Err(end) => {
-            if let Some((pid, _)) = early {
+            if let Some((pid, _, _)) = early {
                 let _ = process::kill(pid, signal::SIGKILL);
                 let _ = process::wait_child(pid);
             }
@@ -131,8 +131,8 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
     let _ = process::kill(pre_pid, signal::SIGKILL);
     drop(helper_ch);
     let keep = privops::after_login(c, &login);
-    let (pid, ch) = match early {
-        Some((pid, ch)) => {
+    let (pid, ch, child_uid) = match early {
+        Some((pid, ch, uid)) => {
             let Login::Anonymous { password } = login;
             if ch
                 .send(&PostLoginStart::Anonymous { password }, &[])
@@ -143,7 +143,7 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
                 let _ = process::wait_child(pre_pid);
                 return 1;
             }
-            (pid, ch)
+            (pid, ch, uid)
         }
         None => match fork_postlogin(&session, stream, Some(login)) {
             (_, Ok(child)) => child,
@@ -154,7 +154,7 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
         },
     };
     let _ = process::wait_child(pre_pid);
-    if let Err(why) = drop_privileges(settings, &nopriv, &keep) {
+    if let Err(why) = drop_privileges(settings, &nopriv, child_uid, &keep) {
         // Serving on with more privilege than the session needs is not an option.
         say(&format!(
             "session helper: cannot drop privileges after login: {why}"
@@ -168,12 +168,12 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
 
 /// Forks the post-login process, for `login`, or (`None`) to wait, confined, until the helper
 /// sends it the login ([`PostLoginStart`]). Gives the stream back to the caller (the child has
-/// its own copy), and the child's pid and channel, or the `500 OOPS:` text.
+/// its own copy), and the child's pid, channel and uid, or the `500 OOPS:` text.
 fn fork_postlogin(
     s: &Session<'_>,
     stream: TcpStream,
     login: Option<Login>,
-) -> (TcpStream, Result<(i32, Channel), String>) {
+) -> (TcpStream, Result<(i32, Channel, u32), String>) {
     let c = &s.settings.config;
     let placed = match &login {
         Some(login) => Placement::for_login(c, s.prepared, login, true),
@@ -204,7 +204,7 @@ fn fork_postlogin(
                 s.settings, s.prepared, s.clients, stream, login, child_ch, &post,
             ));
         }
-        Ok(Fork::Parent(pid)) => (stream, Ok((pid, helper_ch))),
+        Ok(Fork::Parent(pid)) => (stream, Ok((pid, helper_ch, account.uid))),
         Err(e) => (stream, Err(format!("fork: {e}"))),
     }
 }
@@ -213,29 +213,36 @@ fn fork_postlogin(
 /// chrooted to secure_chroot_dir (it opens no file again), with the capabilities `keep`
 /// names and no other, and not dumpable (a process of the same uid can neither ptrace it nor
 /// read its memory). vsftpd's parent does the same after login.
+///
+/// One difference: its real uid becomes its child's (`child_uid`). The kernel lets a process
+/// signal another only when their real or effective uids meet, and a dying parent's
+/// parent-death signal is checked the same way: without it the post-login process would
+/// outlive a helper that was killed, and a helper that caught its child breaking the protocol
+/// could not end it. It gives nothing else: the helper could only become a user its child
+/// already is, and its child cannot ptrace it (not dumpable) nor signal anyone (seccomp).
 fn drop_privileges(
     settings: &Settings,
     nopriv: &creds::Account,
+    child_uid: u32,
     keep: &AfterLogin,
 ) -> Result<(), String> {
     creds::drop_bounding_set().map_err(|e| format!("bounding set: {e}"))?;
     let dir = jail::secure_chroot_dir(&settings.config);
     creds::chroot(dir).map_err(|e| format!("chroot {}: {e}", dir.display()))?;
-    creds::become_user_keeping(nopriv.uid, nopriv.gid, &keep.capabilities)
+    creds::become_user_keeping(child_uid, nopriv.uid, nopriv.gid, &keep.capabilities)
         .map_err(|e| format!("switch to {}: {e}", nopriv.name))?;
     creds::set_not_dumpable().map_err(|e| format!("PR_SET_DUMPABLE: {e}"))?;
     Ok(())
 }
 
-/// Ends a session whose child broke the protocol. The helper may no longer be allowed to
-/// signal it (after login they run as different users): the child then dies with the helper,
-/// through its parent-death signal, and is not waited for.
+/// Reaps a child, killing it first if it broke the protocol.
 fn finish_child(pid: i32, end: &Ended) {
     if let Ended::Violation(why) = end {
         say(&format!(
             "privilege separation: ending the session: protocol violation from pid {pid}: {why}"
         ));
         if process::kill(pid, signal::SIGKILL).is_err() {
+            // Not ours to signal: it dies with this process (its parent-death signal).
             return;
         }
     }

@@ -49,13 +49,18 @@ pub fn chroot(dir: &Path) -> io::Result<()> {
 /// Becomes `uid`/`gid` for good: supplementary groups set to just `gid`, then gid, then uid
 /// (the order matters: after setuid we could no longer change groups).
 pub fn become_user(uid: u32, gid: u32) -> io::Result<()> {
+    switch_ids(uid, uid, gid)
+}
+
+/// The real uid `real_uid`, every other uid `uid`, every gid `gid`, no supplementary group.
+fn switch_ids(real_uid: u32, uid: u32, gid: u32) -> io::Result<()> {
     let groups = [gid];
     // SAFETY: setgroups with a valid one-element array.
     cerr(unsafe { libc::setgroups(1, groups.as_ptr()) })?;
     // SAFETY: setresgid/setresuid with integer arguments; all three ids set so none is kept.
     cerr(unsafe { libc::setresgid(gid, gid, gid) })?;
     // SAFETY: as above.
-    cerr(unsafe { libc::setresuid(uid, uid, uid) })?;
+    cerr(unsafe { libc::setresuid(real_uid, uid, uid) })?;
     Ok(())
 }
 
@@ -126,15 +131,21 @@ impl Capability {
     }
 }
 
-/// Becomes `uid`/`gid` as [`become_user`] does, keeping exactly `keep` in the permitted and
-/// effective sets, and nothing inheritable or ambient. Call it as root, after
-/// [`drop_bounding_set`]: with an empty bounding set nothing dropped here can come back.
-pub fn become_user_keeping(uid: u32, gid: u32, keep: &[Capability]) -> io::Result<()> {
+/// Becomes `uid`/`gid` as [`become_user`] does, except that the real uid is `real_uid`, keeping
+/// exactly `keep` in the permitted and effective sets, and nothing inheritable or ambient. Call
+/// it as root, after [`drop_bounding_set`]: with an empty bounding set nothing dropped here can
+/// come back.
+pub fn become_user_keeping(
+    real_uid: u32,
+    uid: u32,
+    gid: u32,
+    keep: &[Capability],
+) -> io::Result<()> {
     let to_io = |e: caps::errors::CapsError| io::Error::other(e.to_string());
     // Without keepcaps the switch away from uid 0 empties the permitted set.
     // SAFETY: prctl with integer arguments only.
     cerr(unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0) })?;
-    let switched = become_user(uid, gid);
+    let switched = switch_ids(real_uid, uid, gid);
     // SAFETY: prctl with integer arguments only.
     let reset = cerr(unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 0, 0, 0, 0) });
     switched?;

@@ -54,11 +54,7 @@ impl Session<'_> {
         let (user, rate_max) = match self.login {
             // vsftpd replaces the USER name of an anonymous login with ftp_username.
             Login::Anonymous { .. } => (
-                c.ftp_username
-                    .as_deref()
-                    .unwrap_or("ftp")
-                    .as_bytes()
-                    .to_vec(),
+                crate::jail::ftp_username(c).as_bytes().to_vec(),
                 u64::from(c.anon_max_rate),
             ),
         };
