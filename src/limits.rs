@@ -31,6 +31,9 @@ pub const MAX_BANNER_FILE: u64 = 100 * 1024;
 /// Largest banned_email_file / email_password_file read; longer files are cut here (vsftpd:
 /// VSFTP_CONF_FILE_MAX).
 pub const MAX_EMAIL_LIST_FILE: u64 = 100 * 1024;
+/// userlist_file and chroot_list_file: read at most this much of each (vsftpd reads them as
+/// config-sized files); the rest of a longer file is not looked at.
+pub const MAX_USER_LIST_FILE: u64 = 100 * 1024;
 /// Largest message_file shown on entering a directory; longer files are cut here (vsftpd:
 /// VSFTP_MAX_MSGFILE_SIZE).
 pub const MAX_DIR_MESSAGE: u64 = 1000;

@@ -163,8 +163,9 @@ fn states_of_the_plan() {
         .iter()
         .filter(|t| t.state == State::Implemented)
         .count();
-    assert_eq!(implemented, 53);
-    assert_eq!(state("local_enable"), State::PlannedAccepted("#7"));
+    assert_eq!(implemented, 71);
+    assert_eq!(state("local_enable"), State::Implemented);
+    assert_eq!(state("xferlog_enable"), State::PlannedAccepted("#11"));
     assert_eq!(state("ssl_tlsv1_3"), State::Planned("FTPS"));
     assert!(matches!(state("isolate_network"), State::NoEffect(_)));
     assert!(matches!(state("rsa_cert_file"), State::NoEffect(_)));
@@ -214,25 +215,19 @@ fn debian12_config() {
     assert_eq!(c.pam_service_name.as_deref(), Some("vsftpd"));
     assert_eq!(
         warned_names(&s),
-        [
-            "local_enable",
-            "pam_service_name",
-            "xferlog_enable",
-            "rsa_cert_file",
-            "rsa_private_key_file",
-        ]
+        ["xferlog_enable", "rsa_cert_file", "rsa_private_key_file",]
     );
     let path = data("debian12.conf");
     let shown = path.display();
     assert_eq!(
         s.warnings[0],
         format!(
-            "{shown}:28: local_enable=YES: recognised but not supported yet (planned in #7); \
+            "{shown}:57: xferlog_enable=YES: recognised but not supported yet (planned in #11); \
              accepted so that the distribution's stock configuration loads"
         )
     );
     assert_eq!(
-        s.warnings[3],
+        s.warnings[1],
         format!(
             "{shown}:149: rsa_cert_file=/etc/ssl/certs/ssl-cert-snakeoil.pem: accepted, no \
              effect: accepted at any value until FTPS lands; the files are not opened"
@@ -262,16 +257,13 @@ fn rhel9_config() {
     assert_eq!(
         warned_names(&s),
         [
-            "local_enable",
-            "pam_service_name",
-            "userlist_enable",
             "local_umask",
             "write_enable",
             "xferlog_enable",
             "xferlog_std_format",
         ]
     );
-    assert!(s.warnings[3].ends_with(
+    assert!(s.warnings[0].ends_with(
         "local_umask=022: recognised but not supported yet (planned in #8); accepted so that \
          the distribution's stock configuration loads"
     ));
@@ -327,14 +319,11 @@ fn layouts() {
         Some("/etc/vsftpd/email_passwords")
     );
     assert!(!up.background && rhel.background);
-    // A RHEL admin who leaves userlist_file unset gets the RHEL path, and setting it to the
-    // RHEL path is accepted even though the tunable is planned.
+    // A RHEL admin who leaves userlist_file unset gets the RHEL path (above); either path
+    // may be set.
     let mut l = Loader::new(Layout::Rhel);
     l.set_option("userlist_file=/etc/vsftpd/user_list").unwrap();
-    let e = l
-        .set_option("userlist_file=/etc/vsftpd.user_list")
-        .unwrap_err();
-    assert!(e.message().contains("planned in #7"), "{e}");
+    l.set_option("userlist_file=/etc/vsftpd.user_list").unwrap();
 }
 
 // ---- error classes -------------------------------------------------------------------------
@@ -497,11 +486,11 @@ fn file_too_big() {
 #[test]
 fn planned_tunable_at_other_than_its_default() {
     assert_eq!(
-        error_of("anonymous_enable=YES\nchroot_local_user=YES\n"),
-        "FILE:2: chroot_local_user=YES: recognised but not supported yet (planned in #7)"
+        error_of("anonymous_enable=YES\nguest_enable=YES\n"),
+        "FILE:2: guest_enable=YES: recognised but not supported yet (planned in #9)"
     );
     // At its default value it is accepted silently.
-    let (_f, r) = load_text("t.conf", "chroot_local_user=NO\nssl_enable=NO\n");
+    let (_f, r) = load_text("t.conf", "guest_enable=NO\nssl_enable=NO\n");
     assert!(r.unwrap().warnings.is_empty());
 }
 

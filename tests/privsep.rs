@@ -36,34 +36,6 @@ fn privsep_builder(name: &str) -> (ServerBuilder, PathBuf) {
     (b, empty)
 }
 
-/// The children of a process, from /proc (the kernel's own list).
-fn children(pid: u32) -> Vec<u32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
-}
-
-/// Waits until `pid` has exactly one child that is not `not`, and returns it.
-fn wait_child_of(pid: u32, not: Option<u32>) -> u32 {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let kids: Vec<u32> = children(pid)
-            .into_iter()
-            .filter(|&k| Some(k) != not)
-            .collect();
-        if let [one] = kids.as_slice() {
-            return *one;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no single child of {pid}: {kids:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// Waits until the helper has its two children before login, and tells them apart by their
 /// root: (the pre-login process, jailed in `empty`; the early post-login process).
 fn pre_and_early(helper: u32, empty: &Path) -> (u32, u32) {
@@ -95,19 +67,6 @@ fn pre_and_early(helper: u32, empty: &Path) -> (u32, u32) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn status_field(pid: u32, name: &str) -> String {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")))
-        .map(|v| v.trim().to_string())
-        .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"))
-}
-
-fn root_of(pid: u32) -> PathBuf {
-    std::fs::read_link(format!("/proc/{pid}/root")).unwrap()
 }
 
 fn id_of(flag: &str, name: &str) -> u32 {
@@ -488,7 +447,7 @@ fn drive_with<T: Send + 'static>(
     let result = if post {
         helper::serve_postlogin(&s, &policy, &ch).map_err(|e| format!("{e:?}"))
     } else {
-        helper::serve_prelogin(&s, &ch)
+        helper::serve_prelogin(&s, "127.0.0.1".parse().unwrap(), &ch)
             .map(|_| ())
             .map_err(|e| format!("{e:?}"))
     };

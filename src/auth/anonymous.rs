@@ -14,30 +14,13 @@
 //! chrooted) or in the session before its jail (one-process model).
 #![forbid(unsafe_code)]
 
-use std::fs::File;
-use std::io::{self, Read};
+use std::io;
+
+pub use super::lists::read_bounded;
 
 use crate::config::Config;
 use crate::limits;
 use crate::proto::reply;
-
-/// Reads an admin-owned text file as vsftpd's `str_fileread` does: at most `max` bytes (a
-/// longer file is cut, not refused), and a path that is not a regular file reads as empty.
-/// `Err` only when the file cannot be opened or read.
-pub fn read_bounded(path: &str, max: u64) -> io::Result<Vec<u8>> {
-    // A FIFO or device is never opened (an open could block); vsftpd reads such a file as
-    // empty.
-    if !std::fs::metadata(path)?.is_file() {
-        return Ok(Vec::new());
-    }
-    let file = File::open(path)?;
-    if !file.metadata()?.is_file() {
-        return Ok(Vec::new());
-    }
-    let mut bytes = Vec::new();
-    file.take(max).read_to_end(&mut bytes)?;
-    Ok(bytes)
-}
 
 /// An e-mail list file, read again at each use.
 pub fn read_list(path: Option<&str>) -> io::Result<Vec<u8>> {

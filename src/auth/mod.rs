@@ -5,22 +5,32 @@
 #![forbid(unsafe_code)]
 
 pub mod anonymous;
+pub mod lists;
 
 use crate::proto::Password;
+use crate::sys::creds::Account;
 
 /// Who logged in. Not `Clone`, and its `Debug` never shows the password.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Login {
     /// An anonymous user, with the password they gave (their e-mail address, by convention).
     Anonymous { password: Password },
+    /// A system account that PAM let in (local_enable), with its groups (initgroups' list,
+    /// looked up before any chroot).
+    Local { account: Account, groups: Vec<u32> },
 }
 
 impl Login {
-    /// The name shown in logs.
+    /// The name shown in logs and STAT.
     pub fn user_name(&self) -> &str {
         match self {
             Login::Anonymous { .. } => "anonymous",
+            Login::Local { account, .. } => &account.name,
         }
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        matches!(self, Login::Anonymous { .. })
     }
 }
 

@@ -262,51 +262,51 @@ tunables! {
         "File of anonymous passwords accepted when secure_email_list_enable=YES.";
 
     // ---- Local users and login control -----------------------------------------------------
-    local_enable: Bool = "NO"; Upstream; PlannedAccepted("#7");
+    local_enable: Bool = "NO"; Upstream; Implemented;
         "Accept logins of system accounts through PAM (also needed for guest users).";
-    pam_service_name: Str = "ftp" @ value::plain_name; Upstream; PlannedAccepted("#7");
+    pam_service_name: Str = "ftp" @ value::plain_name; Upstream; Implemented;
         "PAM service used for logins (the file /etc/pam.d/NAME).";
     check_shell: Bool = "YES"; Upstream;
         NoEffect("applies to non-PAM builds only; PAM's pam_shells does this");
         "Require a login shell listed in /etc/shells (vsftpd builds without PAM only).";
-    userlist_enable: Bool = "NO"; Upstream; PlannedAccepted("#7");
+    userlist_enable: Bool = "NO"; Upstream; Implemented;
         "Check userlist_file at USER time, before any password is asked.";
-    userlist_deny: Bool = "YES"; Upstream; Planned("#7");
+    userlist_deny: Bool = "YES"; Upstream; Implemented;
         "YES: users in userlist_file are refused; NO: only they are let in.";
-    userlist_file: Str = "/etc/vsftpd.user_list" / "/etc/vsftpd/user_list"; Upstream; Planned("#7");
+    userlist_file: Str = "/etc/vsftpd.user_list" / "/etc/vsftpd/user_list"; Upstream; Implemented;
         "File of user names for userlist_enable.";
-    userlist_log: Bool = "NO"; Rhel; Planned("#7");
+    userlist_log: Bool = "NO"; Rhel; Implemented;
         "Log logins refused by the user list.";
-    reverse_lookup_enable: Bool = "NO" / "YES"; Rhel; Planned("#7");
+    reverse_lookup_enable: Bool = "NO" / "YES"; Rhel; Implemented;
         "Give PAM the client's host name (reverse DNS) instead of its address (upstream vsftpd never looks up, hence NO there).";
-    local_root: Str = ""; Upstream; Planned("#7");
+    local_root: Str = ""; Upstream; Implemented;
         "Directory local users start in (and are jailed in with chroot); may contain user_sub_token.";
     local_umask: Octal(UMASK) = "077"; Upstream; PlannedAccepted("#8");
         "umask for files created by local users.";
-    local_max_rate: Uint = "0"; Upstream; Planned("#7");
+    local_max_rate: Uint = "0"; Upstream; Implemented;
         "Transfer rate limit of local users in bytes per second (0 = none).";
     tilde_user_enable: Bool = "NO"; Upstream; Planned("#7");
         "Expand ~user in paths to that user's home directory.";
-    session_support: Bool = "NO"; Upstream; Planned("#7");
+    session_support: Bool = "NO"; Upstream; Implemented;
         "Open a PAM session for each login and record it in utmp/wtmp.";
-    delay_failed_login: Uint = "1"; Upstream; Planned("#7");
+    delay_failed_login: Uint = "1"; Upstream; Implemented;
         "Seconds to wait before answering a failed login.";
-    delay_successful_login: Uint = "0"; Upstream; Planned("#7");
+    delay_successful_login: Uint = "0"; Upstream; Implemented;
         "Seconds to wait before answering a successful login.";
     max_login_fails: Uint = "3"; Upstream; Implemented;
         "Failed logins after which the session is closed.";
 
     // ---- chroot ----------------------------------------------------------------------------
-    chroot_local_user: Bool = "NO"; Upstream; Planned("#7");
+    chroot_local_user: Bool = "NO"; Upstream; Implemented;
         "Jail local users in their home directory (or local_root).";
-    chroot_list_enable: Bool = "NO"; Upstream; Planned("#7");
+    chroot_list_enable: Bool = "NO"; Upstream; Implemented;
         "Users in chroot_list_file are jailed (or, with chroot_local_user=YES, are not).";
     chroot_list_file: Str = "/etc/vsftpd.chroot_list" / "/etc/vsftpd/chroot_list"; Upstream;
-        Planned("#7");
+        Implemented;
         "File of user names for chroot_list_enable.";
-    passwd_chroot_enable: Bool = "NO"; Upstream; Planned("#7");
+    passwd_chroot_enable: Bool = "NO"; Upstream; Implemented;
         "A /./ in the home directory from passwd marks where the jail starts.";
-    allow_writeable_chroot: Bool = "NO"; Upstream; Planned("#7");
+    allow_writeable_chroot: Bool = "NO"; Upstream; Implemented;
         "Allow a jail whose root the user can write to (refused otherwise, as vsftpd does).";
     secure_chroot_dir: Str = "/usr/share/empty" @ value::absolute_path; Upstream;
         Implemented;
@@ -323,7 +323,7 @@ tunables! {
         "Virtual users get the rights of local users rather than those of anonymous users.";
     user_config_dir: Str = ""; Upstream; Planned("#9");
         "Directory of per-user configuration files, named after the login name (key=value format).";
-    user_sub_token: Str = ""; Upstream; Planned("#9");
+    user_sub_token: Str = ""; Upstream; Implemented;
         "Token (e.g. $USER) replaced by the login name in local_root and home directories.";
 
     // ---- Writes and command filters --------------------------------------------------------

@@ -60,15 +60,18 @@ pub fn prelogin_process(
     }
 }
 
-/// The post-login process: serves the session as the login's account, in its jail. Started
+/// The post-login process: serves the session as the login's account, in its jail, starting
+/// in `cwd`. Started
 /// with the `login` the helper accepted, or (`None`) before the login, to wait confined for
 /// the helper's [`PostLoginStart`].
+#[allow(clippy::too_many_arguments)]
 pub fn postlogin_process(
     settings: &Settings,
     prepared: &Prepared,
     clients: u32,
     stream: TcpStream,
     login: Option<Login>,
+    cwd: &[u8],
     ch: Channel,
     how: &Confinement<'_>,
 ) -> i32 {
@@ -100,6 +103,7 @@ pub fn postlogin_process(
     let passive = Box::new(HelperPassive::new(ch));
     let mut session = postlogin::Session::new(settings, ctrl, root, login, passive);
     session.set_client_count(clients);
+    session.set_cwd(cwd.to_vec());
     if session.login_reply().is_err() {
         return 0;
     }

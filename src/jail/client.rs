@@ -2,7 +2,6 @@
 
 use std::net::{SocketAddr, TcpStream};
 
-use crate::auth::{is_anonymous_name, Login};
 use crate::data::active::ConnectError;
 use crate::data::passive::{AcceptError, PassiveSource};
 use crate::privsep::channel::Channel;
@@ -11,7 +10,7 @@ use crate::privsep::msg::{
 };
 use crate::proto::Password;
 use crate::session::control::Ended;
-use crate::session::prelogin::Authenticator;
+use crate::session::prelogin::{Authenticator, Outcome};
 
 /// Login decisions come from the helper; the child only learns yes or no.
 pub struct HelperAuth<'a> {
@@ -19,24 +18,36 @@ pub struct HelperAuth<'a> {
 }
 
 impl Authenticator for HelperAuth<'_> {
-    fn authenticate(&mut self, user: &[u8], password: Password) -> Result<Option<Login>, Ended> {
+    fn authenticate(&mut self, user: &[u8], password: Password) -> Result<Outcome, Ended> {
         let Ok(user) = Username::new(user.to_vec()) else {
-            return Ok(None);
+            return Ok(Outcome::Refused);
         };
         if password.exceeds_limit() {
-            return Ok(None);
+            return Ok(Outcome::Refused);
         }
         let req = PreLoginRequest::Login { user, password };
         self.channel.send(&req, &[]).map_err(|_| Ended::Closed)?;
-        let PreLoginRequest::Login { user, password } = req;
+        drop(req);
         match self.channel.recv::<PreLoginReply>() {
-            // The helper's word decides; the child only needs to know it may stop here. The
-            // Login value is rebuilt for the caller's bookkeeping, never sent back.
-            Ok((PreLoginReply::LoginOk, _)) => {
-                Ok(is_anonymous_name(user.as_bytes()).then_some(Login::Anonymous { password }))
-            }
-            Ok((PreLoginReply::LoginFailed, _)) => Ok(None),
-            Err(_) => Err(Ended::Closed),
+            // The helper's word decides; this process only stops reading, and the helper
+            // starts the one that serves the login.
+            Ok((PreLoginReply::LoginOk, _)) => Ok(Outcome::HandedOver),
+            Ok((PreLoginReply::LoginFailed | PreLoginReply::UserDenied, _)) => Ok(Outcome::Refused),
+            Ok(_) | Err(_) => Err(Ended::Closed),
+        }
+    }
+
+    fn user_allowed(&mut self, user: &[u8]) -> Result<bool, Ended> {
+        let Ok(user) = Username::new(user.to_vec()) else {
+            return Ok(false);
+        };
+        self.channel
+            .send(&PreLoginRequest::CheckUser { user }, &[])
+            .map_err(|_| Ended::Closed)?;
+        match self.channel.recv::<PreLoginReply>() {
+            Ok((PreLoginReply::UserOk, _)) => Ok(true),
+            Ok((PreLoginReply::UserDenied, _)) => Ok(false),
+            Ok(_) | Err(_) => Err(Ended::Closed),
         }
     }
 }

@@ -15,13 +15,15 @@
 pub mod children;
 pub mod client;
 
+use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use crate::auth::Login;
+use crate::auth::{lists, Login};
 use crate::config::{Config, Settings};
+use crate::proto::reply;
 use crate::sys::creds::{self, Account};
-use crate::sys::process;
-use crate::sys::{seccomp, signal};
+use crate::sys::{fs, process, seccomp, signal};
 
 /// What every session of one configuration needs that does not depend on the client,
 /// worked out before the fork: by the listener at start-up and on each reload (inetd mode:
@@ -105,10 +107,17 @@ pub fn secure_chroot_dir(config: &Config) -> &Path {
     Path::new(config.str_or_default("secure_chroot_dir", &config.secure_chroot_dir))
 }
 
-/// Where a login's session lives: the account it runs as (two-process model) and its root.
+/// Where a login's session lives: the account it runs as (two-process model), the root it is
+/// jailed in (`/` when it is not jailed) and the directory it starts in, inside that root.
 pub struct Placement {
     pub account: Option<Account>,
+    /// Supplementary groups of a local login.
+    pub groups: Vec<u32>,
     pub root: PathBuf,
+    /// Where the session starts, as the client sees it (PWD).
+    pub cwd: Vec<u8>,
+    /// The root is a jail: it must not be writable by the user unless allow_writeable_chroot.
+    pub jailed: bool,
 }
 
 impl Placement {
@@ -123,6 +132,7 @@ impl Placement {
     ) -> Result<Placement, String> {
         match login {
             Login::Anonymous { .. } => Placement::anonymous(config, prepared, need_account),
+            Login::Local { account, groups } => Placement::local(config, account, groups),
         }
     }
 
@@ -141,15 +151,120 @@ impl Placement {
             (None, Some(a)) => a.home.clone(),
             (None, None) => return Err(ftp_missing(config)),
         };
-        Ok(Placement { account, root })
+        Ok(Placement {
+            account,
+            groups: Vec::new(),
+            root,
+            cwd: b"/".to_vec(),
+            jailed: true,
+        })
     }
+
+    /// A local user (vsftpd's rules): the session starts in local_root, or else the home
+    /// directory (user_sub_token replaced by the name in both). It is jailed there when
+    /// chroot_local_user says so, unless chroot_list_enable lists the user — or, with
+    /// chroot_local_user=NO, only when the list names the user. With passwd_chroot_enable a
+    /// `/./` in the home directory marks where the jail begins; the session starts below it.
+    pub fn local(config: &Config, account: &Account, groups: &[u32]) -> Result<Placement, String> {
+        let name = account.name.as_bytes();
+        let sub = |path: &[u8]| match config.user_sub_token.as_deref() {
+            Some(token) if !token.is_empty() => replace_all(path, token.as_bytes(), name),
+            _ => path.to_vec(),
+        };
+        let home = sub(account.home.as_os_str().as_bytes());
+        let start = match &config.local_root {
+            Some(dir) => sub(dir.as_bytes()),
+            None => home.clone(),
+        };
+        let listed = if config.chroot_list_enable {
+            let file = config.str_or_default("chroot_list_file", &config.chroot_list_file);
+            lists::lists_user(file, name)
+                .map_err(|_| format!("cannot read chroot() list file:{file}"))?
+        } else {
+            false
+        };
+        let jailed = config.chroot_local_user != listed;
+        let split = |p: &[u8]| {
+            p.windows(3)
+                .position(|w| w == b"/./")
+                .map(|i| (p[..i].to_vec(), p[i + 2..].to_vec()))
+        };
+        let (root, cwd) = match (
+            jailed,
+            config.passwd_chroot_enable && config.local_root.is_none(),
+        ) {
+            (false, _) => (b"/".to_vec(), start),
+            (true, true) => split(&home).unwrap_or((start, b"/".to_vec())),
+            (true, false) => (start, b"/".to_vec()),
+        };
+        let root = if root.is_empty() { b"/".to_vec() } else { root };
+        Ok(Placement {
+            account: Some(account.clone()),
+            groups: groups.to_vec(),
+            root: PathBuf::from(std::ffi::OsStr::from_bytes(&root)),
+            cwd: crate::proto::path::normalize_path(b"/", &cwd),
+            jailed,
+        })
+    }
+
+    /// Can the account reach its root and its start directory? Checked as the user, in a
+    /// short-lived child (so the check has exactly the user's ids and groups), before the
+    /// login is answered: a missing or closed home refuses the login and the client may try
+    /// another user, instead of vsftpd's dead session. `Err` says why, for the log.
+    pub fn check_reachable(&self) -> Result<(), String> {
+        let start = self.root.join(std::ffi::OsStr::from_bytes(
+            self.cwd.strip_prefix(b"/").unwrap_or(&self.cwd),
+        ));
+        let account = self.account.as_ref();
+        let code = process::run_in_child(|| {
+            if let Some(a) = account {
+                if process::geteuid() == 0
+                    && creds::become_user_in_groups(a.uid, a.gid, &self.groups).is_err()
+                {
+                    return 3;
+                }
+            }
+            if fs::open_dir(&self.root).is_err() {
+                return 1;
+            }
+            if fs::open_dir(&start).is_err() {
+                return 2;
+            }
+            0
+        })
+        .map_err(|e| format!("cannot check the home directory: {e}"))?;
+        match code {
+            0 => Ok(()),
+            1 => Err(format!("cannot enter {}", self.root.display())),
+            2 => Err(format!("cannot enter {}", start.display())),
+            _ => Err("cannot switch to the user to check the home directory".into()),
+        }
+    }
+}
+
+/// `path` with every `token` replaced by `with` (user_sub_token).
+fn replace_all(path: &[u8], token: &[u8], with: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(path.len() + with.len());
+    let mut rest = path;
+    while let Some(i) = rest.windows(token.len()).position(|w| w == token) {
+        out.extend_from_slice(&rest[..i]);
+        out.extend_from_slice(with);
+        rest = &rest[i + token.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// Where a confined process goes, who it becomes and which system calls it keeps.
 pub struct Confinement<'a> {
     pub root: &'a Path,
     pub account: &'a Account,
+    /// Supplementary groups (a local user's); empty: the account's group only.
+    pub groups: &'a [u32],
     pub phase: Phase,
+    /// Refuse a root the account can write to (vsftpd's rule for a jail, unless
+    /// allow_writeable_chroot).
+    pub refuse_writable_root: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -172,8 +287,21 @@ pub fn confine(
     creds::chroot(how.root)
         .map_err(|_| format!("cannot change directory:{}", how.root.display()))?;
     creds::drop_bounding_set().map_err(|e| format!("cannot drop capabilities: {e}"))?;
-    creds::become_user(how.account.uid, how.account.gid)
-        .map_err(|e| format!("cannot switch to user {}: {e}", how.account.name))?;
+    let switched = if how.groups.is_empty() {
+        creds::become_user(how.account.uid, how.account.gid)
+    } else {
+        creds::become_user_in_groups(how.account.uid, how.account.gid, how.groups)
+    };
+    switched.map_err(|e| format!("cannot switch to user {}: {e}", how.account.name))?;
+    if how.refuse_writable_root {
+        // As the user: a jail it can write to is one it can plant files in that the
+        // privileged side might trust (vsftpd 2.3.5's rule). Beyond vsftpd, the text says
+        // how to get out.
+        let root = fs::open_dir(Path::new("/")).map_err(|e| format!("open root: {e}"))?;
+        if fs::writable(root.as_fd()) {
+            return Err(reply::OOPS_WRITABLE_CHROOT.to_string());
+        }
+    }
     // After the switch: the kernel clears the parent-death signal on a change of
     // credentials. If the helper died in between, no signal will come: stop here.
     process::set_parent_death_signal(signal::SIGKILL)

@@ -19,7 +19,7 @@ use std::os::fd::AsFd;
 use super::channel::{Channel, ChannelError};
 use super::msg::PreLoginRequest;
 use super::msg::{Failure, PostLoginReply, PostLoginRequest, PostLoginStart, PreLoginReply};
-use super::privops::{self, AfterLogin};
+use super::privops::{self, AfterLogin, Refusal};
 use crate::auth::Login;
 use crate::config::Settings;
 use crate::daemon::say;
@@ -28,6 +28,7 @@ use crate::data::passive::{AcceptError, PassivePolicy};
 use crate::jail::children::{self, send_oops};
 use crate::jail::{self, Confinement, Phase, Placement, Prepared};
 use crate::sys::creds;
+use crate::sys::pam::Pam;
 use crate::sys::process::{self, Fork};
 use crate::sys::signal;
 
@@ -84,7 +85,9 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
     let pre = Confinement {
         root: secure_dir,
         account: &nopriv,
+        groups: &[],
         phase: Phase::PreLogin,
+        refuse_writable_root: false,
     };
     let pre_pid = match process::fork() {
         Ok(Fork::Child) => {
@@ -114,8 +117,8 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
     } else {
         (stream, None)
     };
-    let login = match serve_prelogin(settings, &helper_ch) {
-        Ok(login) => login,
+    let accepted = match serve_prelogin(settings, peer.ip(), &helper_ch) {
+        Ok(accepted) => accepted,
         Err(end) => {
             if let Some((pid, _, _)) = early {
                 let _ = process::kill(pid, signal::SIGKILL);
@@ -130,10 +133,14 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
     // space) need not delay the client's 230.
     let _ = process::kill(pre_pid, signal::SIGKILL);
     drop(helper_ch);
+    let Accepted {
+        login,
+        pam,
+        placement,
+    } = accepted;
     let keep = privops::after_login(c, &login);
-    let (pid, ch, child_uid) = match early {
-        Some((pid, ch, uid)) => {
-            let Login::Anonymous { password } = login;
+    let (pid, ch, child_uid) = match (early, login) {
+        (Some((pid, ch, uid)), Login::Anonymous { password }) => {
             if ch
                 .send(&PostLoginStart::Anonymous { password }, &[])
                 .is_err()
@@ -145,15 +152,32 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
             }
             (pid, ch, uid)
         }
-        None => match fork_postlogin(&session, stream, Some(login)) {
-            (_, Ok(child)) => child,
-            (stream, Err(msg)) => {
-                let _ = process::wait_child(pre_pid);
-                return send_oops(&stream, &msg);
+        (early, login) => {
+            if let Some((pid, _, _)) = early {
+                // Only anonymous logins are served early; anything else gets its own.
+                let _ = process::kill(pid, signal::SIGKILL);
+                let _ = process::wait_child(pid);
             }
-        },
+            match fork_postlogin(&session, stream, Some((login, placement))) {
+                (_, Ok(child)) => child,
+                (stream, Err(msg)) => {
+                    let _ = process::wait_child(pre_pid);
+                    return send_oops(&stream, &msg);
+                }
+            }
+        }
     };
     let _ = process::wait_child(pre_pid);
+    if keep.keep_root {
+        // session_support: root stays to close the PAM session when the session ends.
+        let code = serve_after_login(&session, pid, &ch);
+        if let Some(mut pam) = pam {
+            let _ = pam.close_session();
+            let _ = pam.delete_cred();
+        }
+        return code;
+    }
+    drop(pam);
     if let Err(why) = drop_privileges(settings, &nopriv, child_uid, &keep) {
         // Serving on with more privilege than the session needs is not an option.
         say(&format!(
@@ -172,36 +196,48 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
 fn fork_postlogin(
     s: &Session<'_>,
     stream: TcpStream,
-    login: Option<Login>,
+    login: Option<(Login, Option<Placement>)>,
 ) -> (TcpStream, Result<(i32, Channel, u32), String>) {
     let c = &s.settings.config;
-    let placed = match &login {
-        Some(login) => Placement::for_login(c, s.prepared, login, true),
+    let (login, placed) = match login {
+        Some((login, Some(placed))) => (Some(login), Ok(placed)),
+        Some((login, None)) => {
+            let placed = Placement::for_login(c, s.prepared, &login, true);
+            (Some(login), placed)
+        }
         // Started early only where every login is anonymous.
-        None => Placement::anonymous(c, s.prepared, true),
+        None => (None, Placement::anonymous(c, s.prepared, true)),
     };
-    let (account, root) = match placed {
-        Ok(Placement {
-            account: Some(account),
-            root,
-        }) => (account, root),
-        Ok(_) => return (stream, Err("no account for the session".into())),
+    let placed = match placed {
+        Ok(p) => p,
         Err(msg) => return (stream, Err(msg)),
+    };
+    let Some(account) = placed.account.clone() else {
+        return (stream, Err("no account for the session".into()));
     };
     let (helper_ch, child_ch) = match Channel::pair() {
         Ok(p) => p,
         Err(e) => return (stream, Err(format!("socketpair: {e}"))),
     };
     let post = Confinement {
-        root: &root,
+        root: &placed.root,
         account: &account,
+        groups: &placed.groups,
         phase: Phase::PostLogin,
+        refuse_writable_root: placed.jailed && !c.allow_writeable_chroot,
     };
     match process::fork() {
         Ok(Fork::Child) => {
             drop(helper_ch);
             process::exit_now(children::postlogin_process(
-                s.settings, s.prepared, s.clients, stream, login, child_ch, &post,
+                s.settings,
+                s.prepared,
+                s.clients,
+                stream,
+                login,
+                &placed.cwd,
+                child_ch,
+                &post,
             ));
         }
         Ok(Fork::Parent(pid)) => (stream, Ok((pid, helper_ch, account.uid))),
@@ -264,22 +300,89 @@ fn serve_after_login(s: &Session<'_>, pid: i32, ch: &Channel) -> i32 {
     }
 }
 
-/// Before login: answers login requests until one succeeds (`Ok`) or the child goes away.
-pub fn serve_prelogin(settings: &Settings, ch: &Channel) -> Result<Login, Ended> {
+/// What the pre-login phase ends with: the login, the PAM handle to keep (session_support)
+/// and, for a local login, where it was placed (checked reachable by the user).
+pub struct Accepted {
+    pub login: Login,
+    pub pam: Option<Pam>,
+    pub placement: Option<Placement>,
+}
+
+/// Before login: answers the child's questions about user names and logins until a login
+/// succeeds (`Ok`) or the child goes away. Every refusal waits delay_failed_login first, every
+/// success delay_successful_login, here on the privileged side where the child cannot skip
+/// them; after max_login_fails refusals the session ends, whatever the child counts.
+pub fn serve_prelogin(settings: &Settings, peer: IpAddr, ch: &Channel) -> Result<Accepted, Ended> {
+    let c = &settings.config;
+    let ctx = privops::LoginContext { config: c, peer };
+    let mut fails = 0u32;
     loop {
         let (req, _fds) = ch.recv::<PreLoginRequest>().map_err(ended)?;
-        match req {
+        let refusal = match req {
+            PreLoginRequest::CheckUser { user } => {
+                if privops::userlist_allows(c, user.as_bytes()) {
+                    ch.send(&PreLoginReply::UserOk, &[]).map_err(ended)?;
+                    continue;
+                }
+                Refusal::UserList
+            }
             PreLoginRequest::Login { user, password } => {
-                match privops::decide_login(&settings.config, user.as_bytes(), password) {
-                    Some(login) => {
+                match accept(settings, &ctx, user.as_bytes(), password) {
+                    Ok(accepted) => {
+                        privops::login_delay(c.delay_successful_login);
                         ch.send(&PreLoginReply::LoginOk, &[]).map_err(ended)?;
-                        return Ok(login);
+                        return Ok(accepted);
                     }
-                    None => ch.send(&PreLoginReply::LoginFailed, &[]).map_err(ended)?,
+                    Err(refusal) => refusal,
                 }
             }
+        };
+        match &refusal {
+            // Not a failed password: said so, so that nothing bans a valid user for it.
+            Refusal::Unavailable(why) => say(&format!(
+                "login refused, the account cannot be served: {why}"
+            )),
+            Refusal::UserList if c.userlist_log => say("login refused by the user list"),
+            _ => {}
+        }
+        privops::login_delay(c.delay_failed_login);
+        let reply = match refusal {
+            Refusal::UserList => PreLoginReply::UserDenied,
+            _ => PreLoginReply::LoginFailed,
+        };
+        ch.send(&reply, &[]).map_err(ended)?;
+        fails = fails.saturating_add(1);
+        if fails >= c.max_login_fails.max(1) {
+            return Err(Ended::Closed);
         }
     }
+}
+
+/// A login decision, and for a local login its placement, checked as the user (the
+/// one-process model asks it too).
+pub fn accept(
+    settings: &Settings,
+    ctx: &privops::LoginContext<'_>,
+    user: &[u8],
+    password: crate::proto::Password,
+) -> Result<Accepted, Refusal> {
+    let granted = privops::decide_login(ctx, user, password)?;
+    let placement = match &granted.login {
+        Login::Anonymous { .. } => None,
+        Login::Local { account, groups } => {
+            let placed = Placement::local(&settings.config, account, groups)
+                .map_err(|e| Refusal::Unavailable(format!("{}: {e}", account.name)))?;
+            placed
+                .check_reachable()
+                .map_err(|e| Refusal::Unavailable(format!("{}: {e}", account.name)))?;
+            Some(placed)
+        }
+    };
+    Ok(Accepted {
+        login: granted.login,
+        pam: granted.pam,
+        placement,
+    })
 }
 
 /// After login: makes the sockets the confined child may not make itself, until it goes away.

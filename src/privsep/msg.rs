@@ -43,6 +43,10 @@
 //!   530 itself). The helper re-checks the name's shape, decides anonymous/real/guest itself
 //!   from the name and the config (there is no "anonymous" hint to trust), authenticates, and
 //!   applies the failed-login delay.
+//! - [`PreLoginRequest::CheckUser`] (tag 0x12, no fd): with userlist_enable, the name USER gave,
+//!   before the password is asked for. The helper reads userlist_file itself and answers
+//!   [`PreLoginReply::UserOk`] (tag 0x23) or [`PreLoginReply::UserDenied`] (tag 0x24, after
+//!   delay_failed_login); it checks the list again at the login itself, whatever it said here.
 //! - [`PreLoginReply::LoginFailed`] (tag 0x22, no fd) or [`PreLoginReply::LoginOk`] (tag 0x21, no
 //!   fd). After LoginOk the pre-login process exits, and the helper starts the post-login
 //!   process with the identity and root it chose; nothing of the pre-login process survives.
@@ -200,6 +204,8 @@ impl fmt::Debug for Username {
 pub enum PreLoginRequest {
     /// Tag 1, no fd. USER and PASS as the client sent them.
     Login { user: Username, password: Password },
+    /// Tag 2, no fd. USER, with userlist_enable: may this name be asked for a password?
+    CheckUser { user: Username },
 }
 
 /// Phase 1, helper -> protocol process.
@@ -209,6 +215,10 @@ pub enum PreLoginReply {
     LoginOk,
     /// Tag 2, no fd. The protocol process answers 530 and may take another USER.
     LoginFailed,
+    /// Tag 3, no fd. The name may go on to PASS.
+    UserOk,
+    /// Tag 4, no fd. The user list refuses the name: `530 Permission denied.`
+    UserDenied,
 }
 
 /// Phase 2, protocol process -> helper.
@@ -461,6 +471,7 @@ impl Encode for PreLoginRequest {
     fn check(&self) -> Result<(), FieldTooLong> {
         match self {
             PreLoginRequest::Login { password, .. } => check_password(password),
+            PreLoginRequest::CheckUser { .. } => Ok(()),
         }
     }
 
@@ -470,6 +481,11 @@ impl Encode for PreLoginRequest {
                 let mut w = Writer::new(0x11);
                 w.bytes(user.as_bytes());
                 w.bytes(password.as_bytes());
+                w.finish()
+            }
+            PreLoginRequest::CheckUser { user } => {
+                let mut w = Writer::new(0x12);
+                w.bytes(user.as_bytes());
                 w.finish()
             }
         }
@@ -491,6 +507,9 @@ impl Decode for PreLoginRequest {
                 let password = Password::new(r.bytes(limits::MAX_PASSWORD)?);
                 PreLoginRequest::Login { user, password }
             }
+            0x12 => PreLoginRequest::CheckUser {
+                user: Username(r.bytes(Username::MAX)?),
+            },
             t => return Err(DecodeError::UnknownTag(t)),
         };
         expect_fds(0, fds)?;
@@ -504,6 +523,8 @@ impl Encode for PreLoginReply {
         let tag = match self {
             PreLoginReply::LoginOk => 0x21,
             PreLoginReply::LoginFailed => 0x22,
+            PreLoginReply::UserOk => 0x23,
+            PreLoginReply::UserDenied => 0x24,
         };
         Writer::new(tag).finish()
     }
@@ -521,6 +542,8 @@ impl Decode for PreLoginReply {
         let msg = match tag {
             0x21 => PreLoginReply::LoginOk,
             0x22 => PreLoginReply::LoginFailed,
+            0x23 => PreLoginReply::UserOk,
+            0x24 => PreLoginReply::UserDenied,
             t => return Err(DecodeError::UnknownTag(t)),
         };
         expect_fds(0, fds)?;
@@ -727,11 +750,22 @@ mod tests {
             login(b"", b""),
             login(&[b'u'; limits::MAX_USERNAME], &[0xff; limits::MAX_PASSWORD]),
             login(b"a\0b\r\n", b"\0"),
+            PreLoginRequest::CheckUser {
+                user: Username::new(b"joe".to_vec()).unwrap(),
+            },
+            PreLoginRequest::CheckUser {
+                user: Username::new(vec![b'u'; limits::MAX_USERNAME]).unwrap(),
+            },
         ]
     }
 
     fn pre_replies() -> Vec<PreLoginReply> {
-        vec![PreLoginReply::LoginOk, PreLoginReply::LoginFailed]
+        vec![
+            PreLoginReply::LoginOk,
+            PreLoginReply::LoginFailed,
+            PreLoginReply::UserOk,
+            PreLoginReply::UserDenied,
+        ]
     }
 
     fn post_requests() -> Vec<PostLoginRequest> {
@@ -826,6 +860,15 @@ mod tests {
             [1, 0x51, 0, 1, b'e']
         );
         assert_eq!(PreLoginReply::LoginFailed.encode(), [1, 0x22]);
+        assert_eq!(PreLoginReply::UserOk.encode(), [1, 0x23]);
+        assert_eq!(PreLoginReply::UserDenied.encode(), [1, 0x24]);
+        assert_eq!(
+            PreLoginRequest::CheckUser {
+                user: Username::new(b"jo".to_vec()).unwrap()
+            }
+            .encode(),
+            [1, 0x12, 0, 2, b'j', b'o']
+        );
         assert_eq!(PostLoginRequest::PasvListen.encode(), [1, 0x31]);
         assert_eq!(PostLoginRequest::PasvAccept.encode(), [1, 0x32]);
         let addr: SocketAddr = "10.1.2.3:258".parse().unwrap();

@@ -10,15 +10,46 @@
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 
+use crate::auth::lists::{self, contains_line};
 use crate::auth::{anonymous, is_anonymous_name, Login};
 use crate::config::Config;
 use crate::data::active::{self, ActivePolicy, ConnectError};
 use crate::data::passive::{self, canonical_ip, AcceptError, PassivePolicy};
 use crate::limits;
 use crate::proto::Password;
-use crate::sys::creds::Capability;
+use crate::sys::creds::{self, Capability};
+use crate::sys::net;
+use crate::sys::pam::{Pam, PamError};
 
 // ---- Logins ---------------------------------------------------------------------------------
+
+/// What a login decision needs besides the name and password.
+pub struct LoginContext<'a> {
+    pub config: &'a Config,
+    /// The client's address: PAM_RHOST (or its name, with reverse_lookup_enable).
+    pub peer: IpAddr,
+}
+
+/// A login the privileged side granted.
+pub struct Granted {
+    pub login: Login,
+    /// The PAM handle of a local login with session_support: its session stays open until the
+    /// session ends, so the helper keeps it (and root, to close it).
+    pub pam: Option<Pam>,
+}
+
+/// Why a login was refused. The client hears `530 Login incorrect.` for every one of these
+/// but [`Refusal::UserList`] (`530 Permission denied.`); the reason is for the log.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Wrong name or password, a refused PAM stack, a locked or expired account.
+    Credentials(String),
+    /// userlist_enable refuses the name.
+    UserList,
+    /// The account is fine but cannot be served (its home is missing, say): not a failed
+    /// password, and logged as such, so that no log watcher bans a valid user for it.
+    Unavailable(String),
+}
 
 /// The shape checks made before anything else looks at a login (vsftpd's handle_login): bounded
 /// lengths and no control bytes in the name, no NUL in the password, so nothing can cut a C
@@ -31,20 +62,104 @@ pub fn plausible(user: &[u8], password: &Password) -> bool {
         && !password.as_bytes().contains(&0)
 }
 
+/// Waits a login delay (delay_failed_login, delay_successful_login), in whole seconds.
+pub fn login_delay(secs: u32) {
+    if secs > 0 {
+        std::thread::sleep(std::time::Duration::from_secs(u64::from(secs)));
+    }
+}
+
+/// May `user` go on to the password (userlist_enable, userlist_deny, userlist_file, read
+/// again each time)? An unreadable list lets nobody in.
+pub fn userlist_allows(config: &Config, user: &[u8]) -> bool {
+    if !config.userlist_enable {
+        return true;
+    }
+    let file = config.str_or_default("userlist_file", &config.userlist_file);
+    match lists::lists_user(file, user) {
+        Ok(listed) => listed != config.userlist_deny,
+        Err(_) => false,
+    }
+}
+
 /// Decides a login from the name, the password and the configuration alone: the child's
-/// word that the user is anonymous counts for nothing. Local users (PAM) are not supported
-/// yet: they always fail.
-pub fn decide_login(config: &Config, user: &[u8], password: Password) -> Option<Login> {
+/// word counts for nothing. Anonymous names with anonymous_enable are anonymous logins; any
+/// other name, with local_enable, goes through the PAM stack pam_service_name.
+pub fn decide_login(
+    ctx: &LoginContext<'_>,
+    user: &[u8],
+    password: Password,
+) -> Result<Granted, Refusal> {
+    let config = ctx.config;
     if !plausible(user, &password) {
-        return None;
+        return Err(Refusal::Credentials(
+            "malformed user name or password".into(),
+        ));
+    }
+    if !userlist_allows(config, user) {
+        return Err(Refusal::UserList);
     }
     if config.anonymous_enable && is_anonymous_name(user) {
         if !anonymous_password_allowed(config, &password) {
-            return None;
+            return Err(Refusal::Credentials("anonymous password refused".into()));
         }
-        return Some(Login::Anonymous { password });
+        return Ok(Granted {
+            login: Login::Anonymous { password },
+            pam: None,
+        });
     }
-    None
+    if !config.local_enable {
+        return Err(Refusal::Credentials("local logins are disabled".into()));
+    }
+    local_login(ctx, user, &password)
+}
+
+/// A system account through PAM, as vsftpd does it: PAM_RHOST, PAM_TTY "ftp" (fail2ban's
+/// pattern for PAM failures expects both) and PAM_RUSER, then authenticate, account
+/// management (locked and expired accounts stop here), credentials, and with session_support
+/// a session.
+fn local_login(
+    ctx: &LoginContext<'_>,
+    user: &[u8],
+    password: &Password,
+) -> Result<Granted, Refusal> {
+    let config = ctx.config;
+    let pam_err = |what: &str, e: PamError| Refusal::Credentials(format!("{what}: {e}"));
+    let service = config.str_or_default("pam_service_name", &config.pam_service_name);
+    let mut pam = Pam::start(service, user).map_err(|e| pam_err("pam_start", e))?;
+    let rhost = if config.reverse_lookup_enable {
+        net::host_name(ctx.peer).unwrap_or_else(|| canonical_ip(ctx.peer).to_string())
+    } else {
+        canonical_ip(ctx.peer).to_string()
+    };
+    pam.set_rhost(&rhost).map_err(|e| pam_err("PAM_RHOST", e))?;
+    pam.set_tty("ftp").map_err(|e| pam_err("PAM_TTY", e))?;
+    pam.set_ruser(user).map_err(|e| pam_err("PAM_RUSER", e))?;
+    pam.authenticate(password.as_bytes())
+        .map_err(|e| pam_err("authentication", e))?;
+    pam.acct_mgmt().map_err(|e| pam_err("account", e))?;
+    // A module may have mapped the name; the account is the one PAM ended with.
+    let name = pam.user().unwrap_or_else(|| user.to_vec());
+    let name = String::from_utf8(name)
+        .map_err(|_| Refusal::Credentials("user name is not UTF-8".into()))?;
+    let account = match creds::lookup_user(&name) {
+        Ok(Some(a)) => a,
+        _ => return Err(Refusal::Credentials(format!("no account {name}"))),
+    };
+    let groups = creds::groups_of(&account.name, account.gid)
+        .map_err(|e| Refusal::Unavailable(format!("groups of {name}: {e}")))?;
+    pam.establish_cred()
+        .map_err(|e| pam_err("credentials", e))?;
+    let keep = if config.session_support {
+        pam.open_session().map_err(|e| pam_err("session", e))?;
+        Some(pam)
+    } else {
+        None
+    };
+    Ok(Granted {
+        login: Login::Local { account, groups },
+        pam: keep,
+    })
 }
 
 /// The anonymous password (by convention an e-mail address) against the admin's lists, read
@@ -68,17 +183,6 @@ fn anonymous_password_allowed(config: &Config, password: &Password) -> bool {
         }
     }
     true
-}
-
-/// Does `list` hold `line` as one of its LF-separated lines (vsftpd `str_contains_line`)? Lines
-/// end at LF only (a CR stays part of the line) and match byte for byte. The text after the
-/// last LF is a line too; an LF at the very end does not start another one.
-pub fn contains_line(list: &[u8], line: &[u8]) -> bool {
-    if list.is_empty() {
-        return false;
-    }
-    let body = list.strip_suffix(b"\n").unwrap_or(list);
-    body.split(|&b| b == b'\n').any(|l| l == line)
 }
 
 // ---- Data connections -----------------------------------------------------------------------
@@ -134,6 +238,9 @@ pub fn accept_pasv(
 /// uploads away (CAP_CHOWN): everything else goes, root included.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AfterLogin {
+    /// Root stays: a local login with session_support holds a PAM session that only root
+    /// can close (and whose modules may write utmp and wtmp), as in vsftpd.
+    pub keep_root: bool,
     /// The capabilities its duties need; all others are dropped from every set.
     pub capabilities: Vec<Capability>,
 }
@@ -152,7 +259,10 @@ pub fn after_login(config: &Config, login: &Login) -> AfterLogin {
     if config.chown_uploads && matches!(login, Login::Anonymous { .. }) {
         capabilities.push(Capability::Chown);
     }
-    AfterLogin { capabilities }
+    AfterLogin {
+        keep_root: config.session_support && !login.is_anonymous(),
+        capabilities,
+    }
 }
 
 #[cfg(test)]
@@ -172,35 +282,34 @@ mod tests {
     }
 
     #[test]
-    fn lines_match_whole_and_exact() {
-        let list = b"bad@example.com\nEvil@Example.com\r\n\nlast";
-        assert!(contains_line(list, b"bad@example.com"));
-        assert!(!contains_line(list, b"BAD@example.com"));
-        assert!(!contains_line(list, b"bad@example"));
-        assert!(!contains_line(list, b"Evil@Example.com"));
-        assert!(contains_line(list, b"Evil@Example.com\r"));
-        assert!(contains_line(list, b""));
-        assert!(contains_line(list, b"last"));
-        assert!(!contains_line(b"a\n", b""));
-        assert!(contains_line(b"\n", b""));
-        assert!(!contains_line(b"", b""));
-    }
-
-    #[test]
     fn logins_are_decided_here() {
         let mut c = config();
         c.anonymous_enable = true;
         let pw = |p: &[u8]| Password::new(p.to_vec());
-        assert!(decide_login(&c, b"anonymous", pw(b"a@b")).is_some());
-        assert!(decide_login(&c, b"FTP", pw(b"")).is_some());
-        assert!(decide_login(&c, b"joe", pw(b"secret")).is_none());
-        assert!(decide_login(&c, b"anon\x01ymous", pw(b"x")).is_none());
-        assert!(decide_login(&c, b"anonymous", pw(b"a\0b")).is_none());
+        let ok = |c: &Config, u: &[u8], p: Password| {
+            let ctx = LoginContext {
+                config: c,
+                peer: "127.0.0.1".parse().unwrap(),
+            };
+            decide_login(&ctx, u, p).is_ok()
+        };
+        assert!(ok(&c, b"anonymous", pw(b"a@b")));
+        assert!(ok(&c, b"FTP", pw(b"")));
+        assert!(!ok(&c, b"joe", pw(b"secret")));
+        assert!(!ok(&c, b"anon\x01ymous", pw(b"x")));
+        assert!(!ok(&c, b"anonymous", pw(b"a\0b")));
         let long = vec![b'p'; limits::MAX_PASSWORD + 1];
-        assert!(decide_login(&c, b"anonymous", Password::new(long)).is_none());
-        assert!(decide_login(&c, &[b'u'; limits::MAX_USERNAME + 1], pw(b"x")).is_none());
+        assert!(!ok(&c, b"anonymous", Password::new(long)));
+        assert!(!ok(&c, &[b'u'; limits::MAX_USERNAME + 1], pw(b"x")));
+        c.userlist_enable = true;
+        c.userlist_file = Some("/nonexistent/user_list".into());
+        assert!(
+            !ok(&c, b"anonymous", pw(b"a@b")),
+            "an unreadable user list lets nobody in"
+        );
+        c.userlist_enable = false;
         c.anonymous_enable = false;
-        assert!(decide_login(&c, b"anonymous", pw(b"a@b")).is_none());
+        assert!(!ok(&c, b"anonymous", pw(b"a@b")));
     }
 
     fn active_policy(peer: &str, promiscuous: bool) -> ActivePolicy {
@@ -267,6 +376,7 @@ mod tests {
     fn least_privilege_after_login() {
         let mut c = config();
         assert_eq!(after_login(&c, &anon()).capabilities, vec![]);
+        assert!(!after_login(&c, &anon()).keep_root);
         c.connect_from_port_20 = true;
         assert_eq!(
             after_login(&c, &anon()).capabilities,

@@ -411,6 +411,14 @@ pub const OOPS_BANNED_EMAIL_FILE: &str = "cannot open anon e-mail list file:";
 pub const OOPS_BANNER_FILE: &str = "cannot open banner file:";
 /// As [`OOPS_BANNED_EMAIL_FILE`], for email_password_file.
 pub const OOPS_EMAIL_PASSWORD_FILE: &str = "cannot open email passwords file:";
+/// As [`OOPS_BANNED_EMAIL_FILE`], for userlist_file with userlist_enable.
+pub const OOPS_USER_LIST_FILE: &str = "cannot read user list file:";
+/// A jail the user can write to (vsftpd's text up to the closing parenthesis; then, beyond
+/// vsftpd, the two ways out).
+pub const OOPS_WRITABLE_CHROOT: &str =
+    "vsftpd: refusing to run with writable root inside chroot() \
+     (set allow_writeable_chroot=YES, or make the root read-only and give the user a writable \
+     subdirectory)";
 
 /// `421 Negotiation failed: <error>` (TLS handshake failure on AUTH).
 pub fn tls_negotiation_failed(error: &[u8]) -> Vec<u8> {

@@ -40,15 +40,19 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
     if greet(settings, &mut ctrl, banner.as_deref()).is_err() {
         return 0;
     }
-    let login = match prelogin::run(settings, &mut ctrl, &mut prelogin::LocalAuth(settings)) {
-        Ok(login) => login,
-        Err(_) => {
+    let mut auth = prelogin::LocalAuth {
+        settings,
+        peer: ctrl.peer.ip(),
+    };
+    let login = match prelogin::run(settings, &mut ctrl, &mut auth) {
+        Ok(Some(login)) => login,
+        Ok(None) | Err(_) => {
             ctrl.shutdown();
             return 0;
         }
     };
-    let root = match open_root(settings, prepared, &login) {
-        Ok(root) => root,
+    let (root, cwd) = match open_root(settings, prepared, &login) {
+        Ok(placed) => placed,
         Err(msg) => {
             let _ = ctrl.send(&reply::oops(msg.as_bytes()));
             ctrl.shutdown();
@@ -59,6 +63,7 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
     let passive = Box::new(LocalPassive::new(policy));
     let mut session = postlogin::Session::new(settings, ctrl, root, login, passive);
     session.set_client_count(clients);
+    session.set_cwd(cwd);
     if session.login_reply().is_err() {
         return 0;
     }
@@ -67,15 +72,17 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
 }
 
 /// The login's root, opened as the fd every path is resolved beneath (RESOLVE_IN_ROOT): even
-/// without chroot nothing outside it can be named. `Err` carries vsftpd's `500 OOPS:` text.
+/// without chroot nothing outside it can be named; and the directory to start in. `Err`
+/// carries vsftpd's `500 OOPS:` text.
 fn open_root(
     settings: &Settings,
     prepared: &Prepared,
     login: &crate::auth::Login,
-) -> Result<std::os::fd::OwnedFd, String> {
+) -> Result<(std::os::fd::OwnedFd, Vec<u8>), String> {
     let placed = Placement::for_login(&settings.config, prepared, login, false)?;
-    crate::sys::fs::open_dir(&placed.root)
-        .map_err(|_| format!("cannot change directory:{}", placed.root.display()))
+    let root = crate::sys::fs::open_dir(&placed.root)
+        .map_err(|_| format!("cannot change directory:{}", placed.root.display()))?;
+    Ok((root, placed.cwd))
 }
 
 /// The 220 greeting: banner_file's text (read before any chroot, see `load_banner`),

@@ -10,20 +10,58 @@ use crate::proto::command::{parse_prelogin, PreLoginCommand};
 use crate::proto::reply;
 use crate::proto::Password;
 
+/// What became of a login attempt.
+pub enum Outcome {
+    /// Accepted; this process goes on to serve it (one-process model).
+    LoggedIn(Login),
+    /// Accepted; another process serves it (two-process model): stop reading.
+    HandedOver,
+    /// `530 Login incorrect.`
+    Refused,
+}
+
 /// Asks whoever decides logins: the session itself (one-process model) or the privileged
 /// helper over the channel (two-process model).
 pub trait Authenticator {
-    /// `Ok(Some(login))` on success, `Ok(None)` for "530 Login incorrect.", `Err` when the
-    /// session must end (the helper is gone or refused to talk).
-    fn authenticate(&mut self, user: &[u8], password: Password) -> Result<Option<Login>, Ended>;
+    /// `Err` when the session must end (the helper is gone or refused to talk).
+    fn authenticate(&mut self, user: &[u8], password: Password) -> Result<Outcome, Ended>;
+
+    /// With userlist_enable: may `user` be asked for a password? `Err` as above.
+    fn user_allowed(&mut self, user: &[u8]) -> Result<bool, Ended>;
 }
 
-/// The one-process model: the session asks the privileged side's rules directly.
-pub struct LocalAuth<'a>(pub &'a Settings);
+/// The one-process model: the session asks the privileged side's rules directly, with the
+/// same delays. (A PAM session is not kept here: session_support needs the two-process model.)
+pub struct LocalAuth<'a> {
+    pub settings: &'a Settings,
+    pub peer: std::net::IpAddr,
+}
 
 impl Authenticator for LocalAuth<'_> {
-    fn authenticate(&mut self, user: &[u8], password: Password) -> Result<Option<Login>, Ended> {
-        Ok(privops::decide_login(&self.0.config, user, password))
+    fn authenticate(&mut self, user: &[u8], password: Password) -> Result<Outcome, Ended> {
+        let c = &self.settings.config;
+        let ctx = privops::LoginContext {
+            config: c,
+            peer: self.peer,
+        };
+        match crate::privsep::helper::accept(self.settings, &ctx, user, password) {
+            Ok(accepted) => {
+                privops::login_delay(c.delay_successful_login);
+                Ok(Outcome::LoggedIn(accepted.login))
+            }
+            Err(_) => {
+                privops::login_delay(c.delay_failed_login);
+                Ok(Outcome::Refused)
+            }
+        }
+    }
+
+    fn user_allowed(&mut self, user: &[u8]) -> Result<bool, Ended> {
+        let allowed = privops::userlist_allows(&self.settings.config, user);
+        if !allowed {
+            privops::login_delay(self.settings.config.delay_failed_login);
+        }
+        Ok(allowed)
     }
 }
 
@@ -43,6 +81,11 @@ pub fn session_files(settings: &Settings) -> Result<Option<Vec<u8>>, String> {
         None => None,
     };
     secure?;
+    if c.userlist_enable {
+        let file = c.str_or_default("userlist_file", &c.userlist_file);
+        auth::lists::read_bounded(file, limits::MAX_USER_LIST_FILE)
+            .map_err(|_| format!("{}{file}", reply::OOPS_USER_LIST_FILE))?;
+    }
     Ok(banner)
 }
 
@@ -50,7 +93,8 @@ pub fn session_files(settings: &Settings) -> Result<Option<Vec<u8>>, String> {
 /// e-mail lists are checked against).
 const NO_ANON_PASSWORD: &[u8] = b"<no password>";
 
-/// Runs the pre-login loop until a login succeeds; `Err` when the session must end.
+/// Runs the pre-login loop until a login succeeds: `Some(login)` to serve here, `None` when
+/// another process serves it; `Err` when the session must end.
 ///
 /// Every refused login (`530 Login incorrect.`) counts; at max_login_fails the session ends
 /// right after that reply, as vsftpd's `check_login_fails` (with 0, the first failure ends it).
@@ -58,14 +102,15 @@ pub fn run(
     settings: &Settings,
     ctrl: &mut Control,
     auth: &mut dyn Authenticator,
-) -> Result<Login, Ended> {
+) -> Result<Option<Login>, Ended> {
     let c = &settings.config;
     let mut user: Option<Vec<u8>> = None;
     let mut unknown = 0u32;
     let mut fails = 0u32;
-    // vsftpd: `++login_fails >= max_login_fails` after the 530 reply.
-    let mut failed = |ctrl: &mut Control| -> Result<(), Ended> {
-        ctrl.reply(reply::LOGIN_INCORRECT)?;
+    // vsftpd: `++login_fails >= max_login_fails` after the 530 reply (a refusal by the user
+    // list counts too).
+    let mut failed_with = |ctrl: &mut Control, why: reply::Reply| -> Result<(), Ended> {
+        ctrl.reply(why)?;
         fails = fails.saturating_add(1);
         if fails >= c.max_login_fails {
             return Err(Ended::Closed);
@@ -77,24 +122,22 @@ pub fn run(
         match parse_prelogin(&line) {
             PreLoginCommand::User(name) => {
                 user = None;
-                let anon = is_anonymous_name(&name);
+                let anon = is_anonymous_name(&name) && c.anonymous_enable;
                 if name.len() > limits::MAX_USERNAME {
                     ctrl.reply(reply::LOGIN_INCORRECT)?;
-                } else if anon && c.anonymous_enable {
-                    if c.no_anon_password {
-                        let password = Password::new(NO_ANON_PASSWORD.to_vec());
-                        match auth.authenticate(&name, password)? {
-                            Some(login) => return Ok(login),
-                            None => failed(ctrl)?,
-                        }
-                        continue;
-                    }
-                    user = Some(name);
-                    ctrl.reply(reply::GIVE_PASSWORD)?;
-                } else if !c.local_enable {
+                } else if !anon && !c.local_enable {
                     ctrl.reply(reply::ANON_ONLY)?;
+                } else if c.userlist_enable && !auth.user_allowed(&name)? {
+                    // Refused before any password is asked for (vsftpd's user list).
+                    failed_with(ctrl, reply::USERLIST_DENIED)?;
+                } else if anon && c.no_anon_password {
+                    let password = Password::new(NO_ANON_PASSWORD.to_vec());
+                    match auth.authenticate(&name, password)? {
+                        Outcome::LoggedIn(login) => return Ok(Some(login)),
+                        Outcome::HandedOver => return Ok(None),
+                        Outcome::Refused => failed_with(ctrl, reply::LOGIN_INCORRECT)?,
+                    }
                 } else {
-                    // Local users come with PAM (planned); until then every password fails.
                     user = Some(name);
                     ctrl.reply(reply::GIVE_PASSWORD)?;
                 }
@@ -105,11 +148,13 @@ pub fn run(
                     continue;
                 };
                 if !password.exceeds_limit() {
-                    if let Some(login) = auth.authenticate(&name, password)? {
-                        return Ok(login);
+                    match auth.authenticate(&name, password)? {
+                        Outcome::LoggedIn(login) => return Ok(Some(login)),
+                        Outcome::HandedOver => return Ok(None),
+                        Outcome::Refused => {}
                     }
                 }
-                failed(ctrl)?;
+                failed_with(ctrl, reply::LOGIN_INCORRECT)?;
             }
             PreLoginCommand::Quit => {
                 let _ = ctrl.reply(reply::GOODBYE);

@@ -49,14 +49,29 @@ pub fn chroot(dir: &Path) -> io::Result<()> {
 /// Becomes `uid`/`gid` for good: supplementary groups set to just `gid`, then gid, then uid
 /// (the order matters: after setuid we could no longer change groups).
 pub fn become_user(uid: u32, gid: u32) -> io::Result<()> {
-    switch_ids(uid, uid, gid)
+    switch_ids(uid, uid, gid, &[gid])
 }
 
-/// The real uid `real_uid`, every other uid `uid`, every gid `gid`, no supplementary group.
-fn switch_ids(real_uid: u32, uid: u32, gid: u32) -> io::Result<()> {
-    let groups = [gid];
-    // SAFETY: setgroups with a valid one-element array.
-    cerr(unsafe { libc::setgroups(1, groups.as_ptr()) })?;
+/// As [`become_user`], with `groups` as the supplementary groups (a real user's, from
+/// [`groups_of`]).
+pub fn become_user_in_groups(uid: u32, gid: u32, groups: &[u32]) -> io::Result<()> {
+    switch_ids(uid, uid, gid, groups)
+}
+
+/// The groups an account belongs to (initgroups' list: its primary group and every group that
+/// names it), looked up through NSS: call it before any chroot.
+pub fn groups_of(name: &str, gid: u32) -> io::Result<Vec<u32>> {
+    let c = CString::new(name)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL byte in user name"))?;
+    let groups =
+        nix::unistd::getgrouplist(&c, nix::unistd::Gid::from_raw(gid)).map_err(io::Error::from)?;
+    Ok(groups.into_iter().map(|g| g.as_raw()).collect())
+}
+
+/// The real uid `real_uid`, every other uid `uid`, every gid `gid`, supplementary `groups`.
+fn switch_ids(real_uid: u32, uid: u32, gid: u32, groups: &[u32]) -> io::Result<()> {
+    // SAFETY: setgroups with a pointer to `groups.len()` valid gids.
+    cerr(unsafe { libc::setgroups(groups.len(), groups.as_ptr()) })?;
     // SAFETY: setresgid/setresuid with integer arguments; all three ids set so none is kept.
     cerr(unsafe { libc::setresgid(gid, gid, gid) })?;
     // SAFETY: as above.
@@ -145,7 +160,7 @@ pub fn become_user_keeping(
     // Without keepcaps the switch away from uid 0 empties the permitted set.
     // SAFETY: prctl with integer arguments only.
     cerr(unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0) })?;
-    let switched = switch_ids(real_uid, uid, gid);
+    let switched = switch_ids(real_uid, uid, gid, &[gid]);
     // SAFETY: prctl with integer arguments only.
     let reset = cerr(unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 0, 0, 0, 0) });
     switched?;

@@ -123,6 +123,14 @@ pub fn open_dir(path: &std::path::Path) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// Can this process write to the directory `fd`, by its effective ids (faccessat with
+/// AT_EACCESS on the fd itself)? vsftpd's test of a jail's root.
+pub fn writable(fd: BorrowedFd<'_>) -> bool {
+    // SAFETY: faccessat with a directory fd we borrow and the constant NUL-terminated path "."
+    // (the directory itself); it only reads its arguments.
+    unsafe { libc::faccessat(fd.as_raw_fd(), c".".as_ptr(), libc::W_OK, libc::AT_EACCESS) == 0 }
+}
+
 /// fstat(2) of an open file.
 pub fn fstat(fd: BorrowedFd<'_>) -> io::Result<FileStat> {
     let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();

@@ -9,6 +9,7 @@ pub mod creds;
 pub mod fdpass;
 pub mod fs;
 pub mod net;
+pub mod pam;
 pub mod process;
 pub mod random;
 pub mod seccomp;

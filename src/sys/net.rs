@@ -340,3 +340,30 @@ pub fn peek_now(sock: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
 }
+
+/// The host name of `ip` by reverse DNS (getnameinfo, NI_NAMEREQD), or `None` when it has none.
+/// Only for reverse_lookup_enable (Red Hat's option: PAM gets the name instead of the address);
+/// the result is never used to decide anything here.
+pub fn host_name(ip: std::net::IpAddr) -> Option<String> {
+    let (ss, len) = to_sockaddr(&SocketAddr::new(ip, 0));
+    let mut host = [0 as libc::c_char; 1025];
+    // SAFETY: `ss` holds a valid sockaddr of length `len`; `host` is a writable buffer of the
+    // length given; no service buffer is asked for.
+    let r = unsafe {
+        libc::getnameinfo(
+            (&ss as *const libc::sockaddr_storage).cast(),
+            len,
+            host.as_mut_ptr(),
+            1025,
+            std::ptr::null_mut(),
+            0,
+            libc::NI_NAMEREQD,
+        )
+    };
+    if r != 0 {
+        return None;
+    }
+    // SAFETY: on success getnameinfo wrote a NUL-terminated string into `host`.
+    let name = unsafe { std::ffi::CStr::from_ptr(host.as_ptr()) };
+    name.to_str().ok().map(str::to_owned)
+}

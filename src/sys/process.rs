@@ -43,6 +43,16 @@ fn thread_count() -> io::Result<u64> {
         .ok_or_else(|| io::Error::other("unexpected link count of /proc/self/task"))
 }
 
+/// Runs `f` in a forked child and returns its result (0–255), for a check that must run with
+/// other credentials than this process's (the child may change them freely: they die with
+/// it). The child leaves through [`exit_now`]; nothing of it reaches this process but the code.
+pub fn run_in_child(f: impl FnOnce() -> i32) -> io::Result<i32> {
+    match fork()? {
+        Fork::Child => exit_now(f()),
+        Fork::Parent(pid) => wait_child(pid),
+    }
+}
+
 /// Ends the process at once, without running atexit handlers or flushing stdio buffers that
 /// a forked child shares with its parent's copy.
 pub fn exit_now(code: i32) -> ! {

@@ -4,6 +4,7 @@
 //!   binary started on an ephemeral loopback port, readiness and the port read from the
 //!   NOTIFY_SOCKET datagrams, killed and reaped on Drop.
 //! - [`FtpClient`] / [`Reply`]: a small raw FTP client that returns the exact reply bytes.
+//! - [`accounts`]: real accounts, groups and PAM services, removed on Drop.
 //! - [`procs`]: /proc, to see which processes a daemon runs, as whom, where.
 //! - [`listing`]: vsftpd's LIST line format, expected and parsed.
 //! - [`tools`]: the real clients (curl, wget, lftp, Python's ftplib) with timeouts, and
@@ -12,6 +13,7 @@
 //! Each test binary uses a different part of it.
 #![allow(dead_code)]
 
+pub mod accounts;
 pub mod client;
 pub mod listing;
 pub mod procs;

@@ -2,6 +2,7 @@
 
 use std::fs;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 /// One process as /proc shows it.
 #[derive(Debug, Clone)]
@@ -110,4 +111,47 @@ pub fn running_as_root() -> bool {
     proc_info(std::process::id())
         .map(|p| p.uids[1] == 0)
         .unwrap_or(false)
+}
+
+/// The children of a process, from /proc (the kernel's own list).
+pub fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// Waits until `pid` has exactly one child that is not `not`, and returns it.
+pub fn wait_child_of(pid: u32, not: Option<u32>) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let kids: Vec<u32> = children(pid)
+            .into_iter()
+            .filter(|&k| Some(k) != not)
+            .collect();
+        if let [one] = kids.as_slice() {
+            return *one;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no single child of {pid}: {kids:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A field of /proc/PID/status, trimmed (panics when missing).
+pub fn status_field(pid: u32, name: &str) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"))
+}
+
+/// Where /proc/PID/root points.
+pub fn root_of(pid: u32) -> PathBuf {
+    std::fs::read_link(format!("/proc/{pid}/root")).unwrap()
 }

@@ -90,7 +90,7 @@ impl Drop for TempDir {
     }
 }
 
-fn set_mode(p: &Path, mode: u32) {
+pub fn set_mode(p: &Path, mode: u32) {
     fs::set_permissions(p, fs::Permissions::from_mode(mode))
         .unwrap_or_else(|e| panic!("chmod {}: {e}", p.display()));
 }
@@ -323,6 +323,9 @@ impl ServerBuilder {
             ("background", "NO"),
             ("anonymous_enable", "YES"),
             ("anon_root", tree_str.as_str()),
+            // vsftpd's second of delay after a refused login would only slow the tests down;
+            // the delay has a test of its own.
+            ("delay_failed_login", "0"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

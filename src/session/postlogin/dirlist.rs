@@ -85,6 +85,7 @@ impl Session<'_> {
             force_dot_files: c.force_dot_files,
             recurse_allowed: c.ls_recurse_enable,
             world_readable_only: self.world_readable_only(),
+            home: &self.home,
             ..ListContext::default()
         }
     }
@@ -157,8 +158,7 @@ impl Session<'_> {
     /// The argument of MLSD/MLST with `~` resolved against the login directory.
     fn mlsx_arg(&self, arg: &[u8]) -> Vec<u8> {
         let arg = if arg.is_empty() { &b"."[..] } else { arg };
-        let home = self.list_context().home.to_vec();
-        resolve_tilde(arg, &home)
+        resolve_tilde(arg, &self.home)
     }
 
     /// MLSD (RFC 3659 7): the directory's entries with their facts over the data connection,

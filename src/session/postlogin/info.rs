@@ -5,14 +5,14 @@ use std::os::fd::AsFd;
 use super::Session;
 use crate::auth::Login;
 use crate::data::listing::{self};
-use crate::proto::path::prepend_cwd;
+use crate::proto::command::SiteCommand;
 use crate::proto::reply::{self, ServerStatus};
 use crate::session::control::Ended;
 use crate::sys::fs::{self as sysfs, OpenKind};
 
 impl Session<'_> {
     pub(super) fn size(&mut self, arg: &[u8]) -> Result<(), Ended> {
-        let path = prepend_cwd(&self.cwd, arg);
+        let path = self.arg_path(arg);
         if self.denied(&path) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
@@ -31,7 +31,7 @@ impl Session<'_> {
     /// with anon_other_write_enable=YES, which the configuration refuses until #8; so here the
     /// whole argument is always the path, exactly as vsftpd's read branch.
     pub(super) fn mdtm(&mut self, arg: &[u8]) -> Result<(), Ended> {
-        let path = prepend_cwd(&self.cwd, arg);
+        let path = self.arg_path(arg);
         if self.denied(&path) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
@@ -51,11 +51,15 @@ impl Session<'_> {
     /// dirlist_enable=NO, as vsftpd.
     pub(super) fn stat_server(&mut self) -> Result<(), Ended> {
         let c = &self.settings.config;
-        let (user, rate_max) = match self.login {
+        let (user, rate_max) = match &self.login {
             // vsftpd replaces the USER name of an anonymous login with ftp_username.
             Login::Anonymous { .. } => (
                 crate::jail::ftp_username(c).as_bytes().to_vec(),
                 u64::from(c.anon_max_rate),
+            ),
+            Login::Local { account, .. } => (
+                account.name.as_bytes().to_vec(),
+                u64::from(c.local_max_rate),
             ),
         };
         let status = ServerStatus {
@@ -75,9 +79,16 @@ impl Session<'_> {
     /// with write_enable and chmod_enable; others `500 Unknown SITE command.`) only for
     /// non-anonymous sessions. An anonymous SITE of any kind, HELP included, falls through to
     /// its `550 Permission denied.` list.
-    pub(super) fn site(&mut self) -> Result<(), Ended> {
-        match self.login {
-            Login::Anonymous { .. } => self.ctrl.reply(reply::PERMISSION_DENIED),
+    pub(super) fn site(&mut self, sub: SiteCommand) -> Result<(), Ended> {
+        let c = &self.settings.config;
+        match (&self.login, sub) {
+            (Login::Anonymous { .. }, _) => self.ctrl.reply(reply::PERMISSION_DENIED),
+            (Login::Local { .. }, SiteCommand::Help) if c.write_enable && c.chmod_enable => {
+                self.ctrl.reply(reply::SITE_HELP_CHMOD)
+            }
+            (Login::Local { .. }, SiteCommand::Help) => self.ctrl.reply(reply::SITE_HELP),
+            // SITE UMASK and CHMOD come with the write side (#8).
+            (Login::Local { .. }, _) => self.ctrl.reply(reply::SITE_UNKNOWN),
         }
     }
 }

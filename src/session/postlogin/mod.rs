@@ -16,7 +16,7 @@ use crate::config::Settings;
 use crate::data::listing;
 use crate::data::passive::PassiveSource;
 use crate::proto::command::{parse, Command};
-use crate::proto::path::prepend_cwd;
+use crate::proto::path::{prepend_cwd, resolve_tilde};
 use crate::proto::reply;
 use crate::sys::fs::{self as sysfs, OpenKind};
 
@@ -38,6 +38,8 @@ pub struct Session<'a> {
     ctrl: Control,
     root: OwnedFd,
     cwd: Vec<u8>,
+    /// The login directory, for `~` (vsftpd: the initial login directory).
+    home: Vec<u8>,
     ascii: bool,
     /// After EPSV ALL (RFC 2428) only EPSV may set up data connections.
     epsv_all: bool,
@@ -67,6 +69,7 @@ impl<'a> Session<'a> {
             ctrl,
             root,
             cwd: b"/".to_vec(),
+            home: b"/".to_vec(),
             // vsftpd starts every session in ASCII mode (RFC 959's default TYPE).
             ascii: true,
             epsv_all: false,
@@ -82,6 +85,13 @@ impl<'a> Session<'a> {
 
     pub fn set_client_count(&mut self, clients: u32) {
         self.clients = clients;
+    }
+
+    /// Where the session starts (a local user's home, when not jailed there), as PWD shows it.
+    /// It is also the login directory that `~` stands for.
+    pub fn set_cwd(&mut self, cwd: Vec<u8>) {
+        self.home = cwd.clone();
+        self.cwd = cwd;
     }
 
     pub fn run(&mut self) {
@@ -105,7 +115,10 @@ impl<'a> Session<'a> {
                 return Ok(false);
             }
             // An anonymous session is vsftpd's "guest" here.
-            Command::User(_) => self.ctrl.reply(reply::CANT_CHANGE_FROM_GUEST)?,
+            Command::User(_) if self.login.is_anonymous() => {
+                self.ctrl.reply(reply::CANT_CHANGE_FROM_GUEST)?
+            }
+            Command::User(_) => self.ctrl.reply(reply::CANT_CHANGE_USER)?,
             Command::Http => {
                 let _ = self.ctrl.reply(reply::HTTP_NOT_ALLOWED);
                 return Ok(false);
@@ -161,7 +174,7 @@ impl<'a> Session<'a> {
             Command::Mdtm(arg) => self.mdtm(&arg)?,
             Command::Stat(arg) if arg.is_empty() => self.stat_server()?,
             Command::Stat(arg) => self.stat_path(&arg)?,
-            Command::Site(_) => self.site()?,
+            Command::Site(sub) => self.site(sub)?,
             Command::Rest(arg) => self.rest_cmd(&arg)?,
             cmd if cmd.is_write() && !c.write_enable => {
                 self.ctrl.reply(reply::PERMISSION_DENIED)?
@@ -171,7 +184,15 @@ impl<'a> Session<'a> {
         Ok(true)
     }
 
+    /// A path argument as the kernel should resolve it beneath the root: `~` and `~/x` stand
+    /// for the login directory (vsftpd resolves them in every path argument), and a relative
+    /// path is joined to the cwd.
+    fn arg_path(&self, arg: &[u8]) -> Vec<u8> {
+        prepend_cwd(&self.cwd, &resolve_tilde(arg, &self.home))
+    }
+
     fn cwd(&mut self, arg: &[u8]) -> Result<(), Ended> {
+        let arg = &resolve_tilde(arg, &self.home);
         let path = prepend_cwd(&self.cwd, arg);
         if self.denied(&path) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);

@@ -8,7 +8,6 @@ use std::time::Duration;
 use super::Session;
 use crate::data::passive::{self, AcceptError};
 use crate::data::transfer::{self, TransferError};
-use crate::proto::path::prepend_cwd;
 use crate::proto::reply::{self};
 use crate::session::control::Ended;
 use crate::sys::fs::{self as sysfs, OpenKind};
@@ -121,7 +120,7 @@ impl Session<'_> {
         if self.ascii && rest != 0 {
             return self.ctrl.reply(reply::NO_ASCII_RESUME);
         }
-        let path = prepend_cwd(&self.cwd, arg);
+        let path = self.arg_path(arg);
         if self.denied(&path) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
