@@ -163,7 +163,7 @@ fn states_of_the_plan() {
         .iter()
         .filter(|t| t.state == State::Implemented)
         .count();
-    assert_eq!(implemented, 71);
+    assert_eq!(implemented, 72);
     assert_eq!(state("local_enable"), State::Implemented);
     assert_eq!(state("xferlog_enable"), State::PlannedAccepted("#11"));
     assert_eq!(state("ssl_tlsv1_3"), State::Planned("FTPS"));

@@ -115,6 +115,38 @@ fn a_local_user_logs_in_through_pam_and_lands_in_home() {
     c.cmd("QUIT").assert_is("221 Goodbye.");
 }
 
+/// tilde_user_enable: `~name` is that user's home, from the root's own /etc/passwd (here the
+/// host's: the session is not jailed); off, `~name` is an ordinary name.
+#[test]
+fn tilde_user_paths() {
+    let pam = PamService::unix("vrs-tilde");
+    let b = local_builder("local_tilde", &pam);
+    let u = user_with_home(&b, "vrst");
+    let other = user_with_home(&b, "vrsv");
+    for (enabled, reply) in [
+        ("YES", "250 Directory successfully changed."),
+        ("NO", "550 Failed to change directory."),
+    ] {
+        let server = local_builder("local_tilde", &pam)
+            .set("tilde_user_enable", enabled)
+            .start();
+        let (mut c, _) = server.connect();
+        login(&mut c, &u).assert_is("230 Login successful.");
+        c.cmd(&format!("CWD ~{}", other.name)).assert_is(reply);
+        if enabled == "YES" {
+            c.cmd("PWD").assert_is(&format!(
+                "257 \"{}\" is the current directory",
+                other.home.display()
+            ));
+            c.cmd(&format!("SIZE ~{}/hello.txt", u.name))
+                .assert_code(213);
+            c.cmd("CWD ~nosuchuser")
+                .assert_is("550 Failed to change directory.");
+        }
+    }
+    drop(b);
+}
+
 #[test]
 fn chroot_local_user_jails_the_user_in_home() {
     let pam = PamService::unix("vrs-jail");

@@ -6,15 +6,10 @@
 //! parallel. Nothing here forks: the test harness is multi-threaded, and the binding never
 //! forks.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+mod common;
 
+use common::accounts::{PamService, TestUser};
 use vsftpd_rs::sys::pam::{Pam, PAM_ACCT_EXPIRED, PAM_AUTH_ERR};
-
-const ACCOUNTS_LOCK: &str = "/tmp/vsftpd-rs-accounts.lock";
-static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// These tests create accounts and read /etc/shadow through pam_unix: they need root, as CI
 /// has; without it they fail with this message rather than pass without testing anything.
@@ -27,111 +22,12 @@ macro_rules! require_root {
     };
 }
 
-/// A number unique to this test in this process.
-fn unique() -> String {
-    format!(
-        "{}x{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    )
-}
-
-/// Runs `cmd args…` under the account lock, `stdin` fed to it; panics when it fails.
-#[track_caller]
-fn locked(cmd: &str, args: &[&str], stdin: Option<&str>) {
-    let mut child = Command::new("flock")
-        .arg(ACCOUNTS_LOCK)
-        .arg(cmd)
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("flock {cmd}: {e}"));
-    if let Some(text) = stdin {
-        let mut pipe = child.stdin.take().unwrap();
-        pipe.write_all(text.as_bytes()).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd} {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// An account with a password, removed with `userdel` on Drop.
-struct TestUser {
-    name: String,
-    password: String,
-}
-
-impl TestUser {
-    fn new() -> TestUser {
-        let name = format!("vrsb{}", unique());
-        assert!(name.len() <= 32, "user name {name} too long");
-        locked("useradd", &["-M", "-N", "-s", "/bin/sh", &name], None);
-        let user = TestUser {
-            password: format!("pw-{name}-Secret1"),
-            name,
-        };
-        locked(
-            "chpasswd",
-            &[],
-            Some(&format!("{}:{}\n", user.name, user.password)),
-        );
-        user
-    }
-}
-
-impl Drop for TestUser {
-    fn drop(&mut self) {
-        // Not `locked`: a panic while unwinding would abort the test binary.
-        let _ = Command::new("flock")
-            .args([ACCOUNTS_LOCK, "userdel", &self.name])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-}
-
-/// A PAM service file `/etc/pam.d/<name>`, removed on Drop.
-struct Service {
-    name: String,
-    path: PathBuf,
-}
-
-impl Service {
-    fn new(lines: &[&str]) -> Service {
-        let name = format!("vsftpd-rs-bind-{}", unique());
-        let path = PathBuf::from("/etc/pam.d").join(&name);
-        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-        Service { name, path }
-    }
-
-    /// The plain pam_unix stack, without the 2 s delay on failure.
-    fn unix() -> Service {
-        Service::new(&[
-            "auth required pam_unix.so nodelay",
-            "account required pam_unix.so",
-            "session required pam_unix.so",
-        ])
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
+fn new_user() -> TestUser {
+    TestUser::new("vrsb", std::path::Path::new("/nonexistent"))
 }
 
 /// A handle for `user` on `service`, with the items vsftpd sets.
-fn start(service: &Service, user: &str) -> Pam {
+fn start(service: &PamService, user: &str) -> Pam {
     let mut pam = Pam::start(&service.name, user.as_bytes()).expect("pam_start");
     pam.set_rhost("127.0.0.1").expect("PAM_RHOST");
     pam.set_tty("ftp").expect("PAM_TTY");
@@ -142,8 +38,8 @@ fn start(service: &Service, user: &str) -> Pam {
 #[test]
 fn right_password_logs_in_through_every_stage() {
     require_root!();
-    let service = Service::unix();
-    let user = TestUser::new();
+    let service = PamService::unix("vrs-bind");
+    let user = new_user();
     let mut pam = start(&service, &user.name);
     pam.authenticate(user.password.as_bytes())
         .expect("authenticate");
@@ -159,7 +55,7 @@ fn right_password_logs_in_through_every_stage() {
 #[test]
 fn items_can_be_set_and_nul_is_refused() {
     require_root!();
-    let service = Service::unix();
+    let service = PamService::unix("vrs-bind");
     let mut pam = Pam::start(&service.name, b"nobody").expect("pam_start");
     pam.set_rhost("::1").expect("PAM_RHOST");
     pam.set_tty("ftp").expect("PAM_TTY");
@@ -173,8 +69,8 @@ fn items_can_be_set_and_nul_is_refused() {
 #[test]
 fn wrong_password_is_an_auth_error() {
     require_root!();
-    let service = Service::unix();
-    let user = TestUser::new();
+    let service = PamService::unix("vrs-bind");
+    let user = new_user();
     let mut pam = start(&service, &user.name);
     let e = pam.authenticate(b"not-the-password").unwrap_err();
     assert_eq!(e.code, PAM_AUTH_ERR, "{e}");
@@ -187,8 +83,8 @@ fn wrong_password_is_an_auth_error() {
 #[test]
 fn password_with_nul_or_empty_fails() {
     require_root!();
-    let service = Service::unix();
-    let user = TestUser::new();
+    let service = PamService::unix("vrs-bind");
+    let user = new_user();
     let mut with_nul = user.password.clone().into_bytes();
     with_nul.extend_from_slice(b"\0tail");
     let mut pam = start(&service, &user.name);
@@ -203,8 +99,8 @@ fn password_with_nul_or_empty_fails() {
 #[test]
 fn unknown_user_fails() {
     require_root!();
-    let service = Service::unix();
-    let name = format!("vrsbnone{}", unique());
+    let service = PamService::unix("vrs-bind");
+    let name = PamService::unique_name("vrsbnone");
     let mut pam = start(&service, &name);
     assert!(pam.authenticate(b"whatever").is_err());
 }
@@ -212,9 +108,9 @@ fn unknown_user_fails() {
 #[test]
 fn locked_account_fails_authentication() {
     require_root!();
-    let service = Service::unix();
-    let user = TestUser::new();
-    locked("usermod", &["-L", &user.name], None);
+    let service = PamService::unix("vrs-bind");
+    let user = new_user();
+    user.usermod(&["-L"]);
     let mut pam = start(&service, &user.name);
     let e = pam.authenticate(user.password.as_bytes()).unwrap_err();
     assert_eq!(e.code, PAM_AUTH_ERR, "{e}");
@@ -223,9 +119,9 @@ fn locked_account_fails_authentication() {
 #[test]
 fn expired_account_fails_account_management() {
     require_root!();
-    let service = Service::unix();
-    let user = TestUser::new();
-    locked("chage", &["-E", "0", &user.name], None);
+    let service = PamService::unix("vrs-bind");
+    let user = new_user();
+    user.chage(&["-E", "0"]);
     let mut pam = start(&service, &user.name);
     pam.authenticate(user.password.as_bytes())
         .expect("the password itself is right");
@@ -236,12 +132,11 @@ fn expired_account_fails_account_management() {
 #[test]
 fn a_denying_stack_fails() {
     require_root!();
-    let service = Service::new(&[
-        "auth requisite pam_deny.so",
-        "auth required pam_unix.so nodelay",
-        "account required pam_unix.so",
-    ]);
-    let user = TestUser::new();
+    let service = PamService::new(
+        "vrs-bind",
+        "auth requisite pam_deny.so\nauth required pam_unix.so nodelay\naccount required pam_unix.so\n",
+    );
+    let user = new_user();
     let mut pam = start(&service, &user.name);
     let e = pam.authenticate(user.password.as_bytes()).unwrap_err();
     assert_eq!(e.code, PAM_AUTH_ERR, "{e}");
@@ -250,8 +145,8 @@ fn a_denying_stack_fails() {
 #[test]
 fn many_handles_one_after_another() {
     require_root!();
-    let service = Service::unix();
-    let user = TestUser::new();
+    let service = PamService::unix("vrs-bind");
+    let user = new_user();
     for i in 0..20 {
         let mut pam = start(&service, &user.name);
         if i % 2 == 0 {

@@ -527,6 +527,15 @@ fn helper_ends_the_session_on_hostile_messages() {
             false,
         ),
         (
+            "a user check after login",
+            true,
+            PreLoginRequest::CheckUser {
+                user: Username::new(b"root".to_vec()).unwrap(),
+            }
+            .encode(),
+            false,
+        ),
+        (
             "listen request with an fd",
             true,
             PostLoginRequest::PasvListen.encode(),

@@ -285,7 +285,7 @@ tunables! {
         "umask for files created by local users.";
     local_max_rate: Uint = "0"; Upstream; Implemented;
         "Transfer rate limit of local users in bytes per second (0 = none).";
-    tilde_user_enable: Bool = "NO"; Upstream; Planned("#7");
+    tilde_user_enable: Bool = "NO"; Upstream; Implemented;
         "Expand ~user in paths to that user's home directory.";
     session_support: Bool = "NO"; Upstream; Implemented;
         "Open a PAM session for each login and record it in utmp/wtmp.";

@@ -203,13 +203,13 @@ fn suggestions_for_typos() {
 fn planned_refused_and_accepted() {
     let mut l = upstream();
     // At the default value, planned and refused tunables are accepted.
-    l.set_option("delay_successful_login=0").unwrap();
+    l.set_option("guest_enable=NO").unwrap();
     l.set_option("tcp_wrappers=NO").unwrap();
     l.set_option("ssl_tlsv1_2=YES").unwrap();
-    let e = l.set_option("delay_successful_login=5").unwrap_err();
+    let e = l.set_option("guest_enable=YES").unwrap_err();
     assert_eq!(
         e.to_string(),
-        "command line: delay_successful_login=5: recognised but not supported yet (planned in #7)"
+        "command line: guest_enable=YES: recognised but not supported yet (planned in #9)"
     );
     let e = l.set_option("ssl_enable=YES").unwrap_err();
     assert_eq!(
@@ -224,7 +224,7 @@ fn planned_refused_and_accepted() {
     // The alias's own spelling is kept in messages.
     let e = l.set_option("ssl_tlsv1_1=YES").unwrap_err();
     assert_eq!(e.option(), Some("ssl_tlsv1_1"));
-    l.set_option("local_enable=YES").unwrap();
+    l.set_option("write_enable=YES").unwrap();
     l.set_option("async_abor_enable=YES").unwrap();
     let s = l.finish().unwrap();
     assert_eq!(
@@ -232,7 +232,7 @@ fn planned_refused_and_accepted() {
         [
             "command line: async_abor_enable=YES: accepted, no effect: ABOR always works, \
              synchronously or as urgent data",
-            "command line: local_enable=YES: recognised but not supported yet (planned in #7); \
+            "command line: write_enable=YES: recognised but not supported yet (planned in #8); \
              accepted so that the distribution's stock configuration loads",
         ]
     );
@@ -241,23 +241,25 @@ fn planned_refused_and_accepted() {
 #[test]
 fn a_setting_back_at_its_default_gives_no_warning() {
     let mut l = upstream();
-    l.set_option("local_enable=YES").unwrap();
-    l.set_option("local_enable=NO").unwrap();
+    l.set_option("write_enable=YES").unwrap();
+    l.set_option("write_enable=NO").unwrap();
     let s = l.finish().unwrap();
     assert!(s.warnings.is_empty(), "{:?}", s.warnings);
-    assert_eq!(s.origin("local_enable"), Some(&Origin::CommandLine));
+    assert_eq!(s.origin("write_enable"), Some(&Origin::CommandLine));
 }
 
 #[test]
-fn rhel_defaults_decide_what_is_planned() {
-    // reverse_lookup_enable defaults to YES on RHEL: YES is accepted there, refused upstream
-    // (planned), and the other way round for NO.
+fn reverse_lookup_defaults_per_layout() {
+    // Red Hat's option: YES by default there, NO upstream; either value in either layout.
     let mut rhel = Loader::new(Layout::Rhel);
     rhel.set_option("reverse_lookup_enable=YES").unwrap();
-    assert!(rhel.set_option("reverse_lookup_enable=NO").is_err());
+    rhel.set_option("reverse_lookup_enable=NO").unwrap();
     let mut up = upstream();
     up.set_option("reverse_lookup_enable=NO").unwrap();
-    assert!(up.set_option("reverse_lookup_enable=YES").is_err());
+    up.set_option("reverse_lookup_enable=YES").unwrap();
+    let rhel = Loader::new(Layout::Rhel).finish().unwrap();
+    assert!(rhel.config.reverse_lookup_enable);
+    assert!(!upstream().finish().unwrap().config.reverse_lookup_enable);
 }
 
 #[test]

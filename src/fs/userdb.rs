@@ -62,6 +62,23 @@ impl IdNames for UserDb {
     }
 }
 
+/// The home directory of `name` in `<root>/etc/passwd` (tilde_user_enable: `~name`), as the
+/// file says it; `None` when there is no such line or the file cannot be read.
+pub fn home_of(root: BorrowedFd<'_>, name: &[u8]) -> Option<Vec<u8>> {
+    if name.is_empty() || name.len() > MAX_NAME {
+        return None;
+    }
+    let text = read_bounded(root, b"/etc/passwd");
+    text.split(|&b| b == b'\n').find_map(|line| {
+        let mut fields = line.split(|&b| b == b':');
+        (fields.next() == Some(name))
+            .then(|| fields.nth(4))
+            .flatten()
+            .filter(|home| home.first() == Some(&b'/'))
+            .map(<[u8]>::to_vec)
+    })
+}
+
 fn read_bounded(root: BorrowedFd<'_>, path: &[u8]) -> Vec<u8> {
     let Ok(fd) = fs::open_in_root(root, path, OpenKind::Read) else {
         return Vec::new();
@@ -136,6 +153,26 @@ mod tests {
         assert!(db.group(50, &mut g));
         assert_eq!(g, b"ftp");
         assert!(!db.group(14, &mut Vec::new()));
+    }
+
+    #[test]
+    fn homes_from_the_roots_own_passwd() {
+        let t = std::env::temp_dir().join(format!("vsftpd-rs-userdb-{}", std::process::id()));
+        std::fs::create_dir_all(t.join("etc")).unwrap();
+        std::fs::write(
+            t.join("etc/passwd"),
+            "root:x:0:0:root:/root:/bin/sh\njoe:x:1000:1000:Joe:/home/joe:/bin/sh\nrel:x:1:1::home:/bin/sh\n",
+        )
+        .unwrap();
+        let root = fs::open_dir(&t).unwrap();
+        assert_eq!(
+            home_of(root.as_fd(), b"joe").as_deref(),
+            Some(&b"/home/joe"[..])
+        );
+        assert_eq!(home_of(root.as_fd(), b"jo"), None);
+        assert_eq!(home_of(root.as_fd(), b"rel"), None);
+        assert_eq!(home_of(root.as_fd(), b""), None);
+        std::fs::remove_dir_all(&t).unwrap();
     }
 
     #[test]

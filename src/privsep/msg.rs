@@ -904,7 +904,11 @@ mod tests {
             PreLoginRequest::decode(&[1, 0x31], 0),
             Err(UnknownTag(0x31))
         );
-        assert_eq!(PreLoginReply::decode(&[1, 0x23], 0), Err(UnknownTag(0x23)));
+        assert_eq!(PreLoginReply::decode(&[1, 0x25], 0), Err(UnknownTag(0x25)));
+        assert_eq!(
+            PreLoginRequest::decode(&[1, 0x13], 0),
+            Err(UnknownTag(0x13))
+        );
         assert_eq!(
             PostLoginRequest::decode(&[1, 0x11], 0),
             Err(UnknownTag(0x11))

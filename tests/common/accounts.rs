@@ -14,12 +14,27 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 /// Runs `cmd args…` under the account lock; panics with its output when it fails.
 #[track_caller]
 pub fn locked(cmd: &str, args: &[&str]) {
-    let out = Command::new("flock")
+    locked_with_input(cmd, args, "")
+}
+
+/// As [`locked`], with `input` on the command's standard input (chpasswd).
+#[track_caller]
+pub fn locked_with_input(cmd: &str, args: &[&str], input: &str) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new("flock")
         .arg(LOCK)
         .arg(cmd)
         .args(args)
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap_or_else(|e| panic!("flock {cmd}: {e}"));
+    let mut pipe = child.stdin.take().unwrap();
+    pipe.write_all(input.as_bytes()).unwrap();
+    drop(pipe);
+    let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
         "{cmd} {args:?}: {}{}",
@@ -60,14 +75,7 @@ impl TestUser {
     }
 
     pub fn set_password(&self, password: &str) {
-        let mut child = Command::new("chpasswd")
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .expect("chpasswd");
-        use std::io::Write;
-        writeln!(child.stdin.as_mut().unwrap(), "{}:{password}", self.name).unwrap();
-        drop(child.stdin.take());
-        assert!(child.wait().unwrap().success(), "chpasswd {}", self.name);
+        locked_with_input("chpasswd", &[], &format!("{}:{password}\n", self.name));
     }
 
     pub fn uid(&self) -> u32 {
@@ -156,6 +164,12 @@ pub struct PamService {
 }
 
 impl PamService {
+    /// A unique name with `prefix`, for an account that must not exist.
+    pub fn unique_name(prefix: &str) -> String {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        format!("{prefix}{}x{n}", std::process::id())
+    }
+
     pub fn new(prefix: &str, lines: &str) -> PamService {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let name = format!("{prefix}-{}-{n}", std::process::id());

@@ -158,7 +158,7 @@ impl Session<'_> {
     /// The argument of MLSD/MLST with `~` resolved against the login directory.
     fn mlsx_arg(&self, arg: &[u8]) -> Vec<u8> {
         let arg = if arg.is_empty() { &b"."[..] } else { arg };
-        resolve_tilde(arg, &self.home)
+        self.expand_tilde(arg)
     }
 
     /// MLSD (RFC 3659 7): the directory's entries with their facts over the data connection,

@@ -188,11 +188,31 @@ impl<'a> Session<'a> {
     /// for the login directory (vsftpd resolves them in every path argument), and a relative
     /// path is joined to the cwd.
     fn arg_path(&self, arg: &[u8]) -> Vec<u8> {
-        prepend_cwd(&self.cwd, &resolve_tilde(arg, &self.home))
+        prepend_cwd(&self.cwd, &self.expand_tilde(arg))
+    }
+
+    /// `~` and `~/x`: the login directory; with tilde_user_enable also `~name` and `~name/x`:
+    /// that user's home from the root's own /etc/passwd (vsftpd: only where the jail has
+    /// one). Anything else, or an unknown name, is left as it is.
+    fn expand_tilde(&self, arg: &[u8]) -> Vec<u8> {
+        match arg {
+            [b'~', first, ..] if *first != b'/' && self.settings.config.tilde_user_enable => {
+                let end = arg.iter().position(|&b| b == b'/').unwrap_or(arg.len());
+                let (name, rest) = arg.split_at(end);
+                match crate::fs::userdb::home_of(self.root.as_fd(), &name[1..]) {
+                    Some(mut home) => {
+                        home.extend_from_slice(rest);
+                        home
+                    }
+                    None => arg.to_vec(),
+                }
+            }
+            _ => resolve_tilde(arg, &self.home),
+        }
     }
 
     fn cwd(&mut self, arg: &[u8]) -> Result<(), Ended> {
-        let arg = &resolve_tilde(arg, &self.home);
+        let arg = &self.expand_tilde(arg);
         let path = prepend_cwd(&self.cwd, arg);
         if self.denied(&path) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
