@@ -515,3 +515,39 @@ fn session_support_keeps_the_helper_root() {
         c.cmd("QUIT").assert_is("221 Goodbye.");
     }
 }
+
+/// The shipped PAM stack (etc/pam.d/vsftpd, with the system's common-* files) does what
+/// vsftpd's does: accounts in ftpusers and accounts without a valid shell (check_shell, done
+/// by pam_shells) are refused, everyone else logs in with their password.
+#[test]
+fn the_shipped_pam_stack_refuses_ftpusers_and_invalid_shells() {
+    let dir = TempDir::new("shipped_pam");
+    let ftpusers = dir.join("ftpusers");
+    let shipped = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("etc/pam.d/vsftpd"),
+    )
+    .unwrap();
+    assert!(shipped.contains("file=/etc/ftpusers"));
+    let pam = PamService::new(
+        "vrs-shipped",
+        &shipped.replace(
+            "file=/etc/ftpusers",
+            &format!("file={}", ftpusers.display()),
+        ),
+    );
+    let b = local_builder("local_shipped", &pam);
+    let ok = user_with_home(&b, "vrsq");
+    let listed = user_with_home(&b, "vrsr");
+    let no_shell = user_with_home(&b, "vrsz");
+    no_shell.usermod(&["-s", "/bin/false-not-a-shell"]);
+    std::fs::write(&ftpusers, format!("root\n{}\n", listed.name)).unwrap();
+    let server = b.start();
+    for (u, reply) in [
+        (&listed, "530 Login incorrect."),
+        (&no_shell, "530 Login incorrect."),
+        (&ok, "230 Login successful."),
+    ] {
+        let (mut c, _) = server.connect();
+        login(&mut c, u).assert_is(reply);
+    }
+}

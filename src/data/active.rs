@@ -103,10 +103,11 @@ pub fn connect(policy: &ActivePolicy, target: SocketAddr) -> Result<TcpStream, C
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn policy(peer: &str, promiscuous: bool) -> ActivePolicy {
+    /// A policy on 127.0.0.1 towards `peer`, for the tests here and the privileged checks'.
+    pub(crate) fn policy(peer: &str, promiscuous: bool) -> ActivePolicy {
         ActivePolicy {
             local_ip: "127.0.0.1".parse().unwrap(),
             control_peer: peer.parse().unwrap(),

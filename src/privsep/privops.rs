@@ -269,7 +269,6 @@ pub fn after_login(config: &Config, login: &Login) -> AfterLogin {
 mod tests {
     use super::*;
     use crate::config::{Layout, Settings};
-    use std::time::Duration;
 
     fn config() -> Config {
         Settings::defaults(Layout::Upstream).config
@@ -312,16 +311,7 @@ mod tests {
         assert!(!ok(&c, b"anonymous", pw(b"a@b")));
     }
 
-    fn active_policy(peer: &str, promiscuous: bool) -> ActivePolicy {
-        ActivePolicy {
-            local_ip: "127.0.0.1".parse().unwrap(),
-            control_peer: peer.parse().unwrap(),
-            promiscuous,
-            from_data_port: false,
-            data_port: 20,
-            connect_timeout: Some(Duration::from_secs(1)),
-        }
-    }
+    use crate::data::active::tests::policy as active_policy;
 
     #[test]
     fn only_the_control_peer_and_unreserved_ports() {
