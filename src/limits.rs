@@ -52,6 +52,8 @@ pub const SENDFILE_CHUNK: usize = 1024 * 1024;
 /// The read/write buffer of a download, and the largest trans_chunk_size honoured (vsftpd:
 /// VSFTP_DATA_BUFSIZE; also its chunk under a rate limit when trans_chunk_size is 0).
 pub const DATA_BUFFER: usize = 64 * 1024;
+/// One read of an upload without a rate limit: large, so a gigabyte costs few system calls.
+pub const UPLOAD_BUFFER: usize = 1024 * 1024;
 /// The smallest trans_chunk_size honoured (vsftpd: 4096); smaller values are raised to it.
 pub const MIN_TRANS_CHUNK: usize = 4096;
 /// TCP_NOTSENT_LOWAT of a data connection: the most bytes it queues that TCP has not sent yet.

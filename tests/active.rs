@@ -590,7 +590,7 @@ fn helper_port_connect(
         }
         out
     });
-    let result = helper::serve_postlogin(&settings, &policy, &ch);
+    let result = helper::serve_postlogin(&settings, &policy, None, &ch);
     assert!(result.is_ok(), "{result:?}");
     drop(ch);
     t.join().unwrap()

@@ -445,7 +445,7 @@ fn drive_with<T: Send + 'static>(
     });
     let s = settings();
     let result = if post {
-        helper::serve_postlogin(&s, &policy, &ch).map_err(|e| format!("{e:?}"))
+        helper::serve_postlogin(&s, &policy, None, &ch).map_err(|e| format!("{e:?}"))
     } else {
         helper::serve_prelogin(&s, "127.0.0.1".parse().unwrap(), &ch)
             .map(|_| ())

@@ -224,7 +224,7 @@ fn planned_refused_and_accepted() {
     // The alias's own spelling is kept in messages.
     let e = l.set_option("ssl_tlsv1_1=YES").unwrap_err();
     assert_eq!(e.option(), Some("ssl_tlsv1_1"));
-    l.set_option("write_enable=YES").unwrap();
+    l.set_option("xferlog_enable=YES").unwrap();
     l.set_option("async_abor_enable=YES").unwrap();
     let s = l.finish().unwrap();
     assert_eq!(
@@ -232,7 +232,7 @@ fn planned_refused_and_accepted() {
         [
             "command line: async_abor_enable=YES: accepted, no effect: ABOR always works, \
              synchronously or as urgent data",
-            "command line: write_enable=YES: recognised but not supported yet (planned in #8); \
+            "command line: xferlog_enable=YES: recognised but not supported yet (planned in #11); \
              accepted so that the distribution's stock configuration loads",
         ]
     );
@@ -241,11 +241,11 @@ fn planned_refused_and_accepted() {
 #[test]
 fn a_setting_back_at_its_default_gives_no_warning() {
     let mut l = upstream();
-    l.set_option("write_enable=YES").unwrap();
-    l.set_option("write_enable=NO").unwrap();
+    l.set_option("xferlog_enable=YES").unwrap();
+    l.set_option("xferlog_enable=NO").unwrap();
     let s = l.finish().unwrap();
     assert!(s.warnings.is_empty(), "{:?}", s.warnings);
-    assert_eq!(s.origin("write_enable"), Some(&Origin::CommandLine));
+    assert_eq!(s.origin("xferlog_enable"), Some(&Origin::CommandLine));
 }
 
 #[test]

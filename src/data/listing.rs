@@ -884,6 +884,49 @@ pub fn mdtm_timestamp(mtime: i64, utc_offset: i64) -> Vec<u8> {
     out
 }
 
+/// The other way: `YYYYMMDDHHMMSS` (MDTM's set form, MFMT) as seconds since the epoch, taken as
+/// UTC; `None` unless it is exactly 14 digits naming a real date and time (seconds up to 60).
+pub fn parse_mdtm_timestamp(ts: &[u8]) -> Option<i64> {
+    if ts.len() != 14 || !ts.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let num = |a: usize, b: usize| {
+        ts.get(a..b)?
+            .iter()
+            .try_fold(0i64, |acc, &d| Some(acc * 10 + i64::from(d - b'0')))
+    };
+    let (year, month, day) = (num(0, 4)?, num(4, 6)?, num(6, 8)?);
+    let (hour, minute, second) = (num(8, 10)?, num(10, 12)?, num(12, 14)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let days_in_month = *month_days.get(usize::try_from(month - 1).ok()?)?;
+    if !(1..=days_in_month).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    // Days from civil (H. Hinnant), the inverse of `date_of_day`.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * DAY_SECONDS + hour * 3_600 + minute * 60 + second)
+}
+
 /// [`mdtm_timestamp`], appended to `out`.
 pub fn push_mdtm_timestamp(out: &mut Vec<u8>, mtime: i64, utc_offset: i64, dates: &mut DayCache) {
     let c = civil(mtime, utc_offset, dates);
@@ -1084,6 +1127,50 @@ fn find(hay: &[u8], needle: &[u8], table: &mut Vec<usize>) -> Option<usize> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod timestamp_tests {
+    use super::*;
+
+    #[test]
+    fn parse_is_the_inverse_of_format() {
+        for t in [
+            0i64,
+            1,
+            59,
+            86_399,
+            951_782_400,
+            1_700_000_000,
+            253_402_300_799,
+        ] {
+            let s = mdtm_timestamp(t, 0);
+            assert_eq!(
+                parse_mdtm_timestamp(&s),
+                Some(t),
+                "{}",
+                String::from_utf8_lossy(&s)
+            );
+        }
+        assert_eq!(parse_mdtm_timestamp(b"20000229120000"), Some(951_825_600));
+        for bad in [
+            &b"19990229120000"[..],
+            b"20001301000000",
+            b"20000100000000",
+            b"20000101240000",
+            b"2000010100000",
+            b"200001010000000",
+            b"2000010100000x",
+            b"",
+        ] {
+            assert_eq!(
+                parse_mdtm_timestamp(bad),
+                None,
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -127,6 +127,9 @@ pub trait PassiveSource {
     /// Connects to a PORT/EPRT target, after checking it against the policy (whoever
     /// connects checks: the helper does not trust the session's own check).
     fn connect(&mut self, target: SocketAddr) -> Result<TcpStream, ConnectError>;
+    /// chown_uploads: gives an anonymous upload to chown_username (the helper does it, with
+    /// its own checks; the one-process model does what its privileges allow).
+    fn chown_upload(&mut self, file: std::os::fd::BorrowedFd<'_>) -> io::Result<()>;
 }
 
 /// The settings a passive listener obeys.
@@ -166,13 +169,15 @@ impl PassivePolicy {
 pub struct LocalPassive {
     policy: PassivePolicy,
     listener: Option<TcpListener>,
+    chown: Option<privops::ChownUpload>,
 }
 
 impl LocalPassive {
-    pub fn new(policy: PassivePolicy) -> LocalPassive {
+    pub fn new(policy: PassivePolicy, chown: Option<privops::ChownUpload>) -> LocalPassive {
         LocalPassive {
             policy,
             listener: None,
+            chown,
         }
     }
 }
@@ -202,5 +207,12 @@ impl PassiveSource for LocalPassive {
     fn connect(&mut self, target: SocketAddr) -> Result<TcpStream, ConnectError> {
         self.listener = None;
         privops::connect_port(&self.policy.active, target)
+    }
+
+    fn chown_upload(&mut self, file: std::os::fd::BorrowedFd<'_>) -> io::Result<()> {
+        match &self.chown {
+            Some(how) => privops::chown_upload(how, file),
+            None => Err(io::Error::from(io::ErrorKind::PermissionDenied)),
+        }
     }
 }

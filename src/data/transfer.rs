@@ -16,7 +16,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use super::ascii::ToAscii;
-use crate::limits::{DATA_BUFFER, MIN_TRANS_CHUNK, SENDFILE_CHUNK};
+use crate::limits::{DATA_BUFFER, MIN_TRANS_CHUNK, SENDFILE_CHUNK, UPLOAD_BUFFER};
 use crate::sys::net::{self, PollFd};
 
 /// Why a transfer stopped early; each maps to vsftpd's reply.
@@ -34,6 +34,11 @@ pub enum TransferError {
     /// The control connection closed, broke or timed out (any reply already sent): the
     /// session ends.
     ControlLost,
+    /// An upload could not read the data connection: 426 Failure reading network stream.
+    NetRead,
+    /// An upload could not write its file (disk full, quota): 451 Failure writing to local
+    /// file.
+    LocalWrite,
 }
 
 /// What a look at the control connection found.
@@ -110,8 +115,21 @@ impl SendOptions {
     }
 }
 
+/// How an upload is received.
+#[derive(Clone, Copy, Debug)]
+pub struct RecvOptions {
+    /// Convert CRLF to LF (TYPE A with ascii_upload_enable).
+    pub ascii: bool,
+    /// Bytes per second; 0 for no limit.
+    pub rate_max: u64,
+    /// data_connection_timeout; None for none.
+    pub data_timeout: Option<Duration>,
+}
+
 /// The state of one transfer: the sockets, the progress clock and the rate-limit mark.
 struct Pump<'a> {
+    /// Waiting for the data socket means: readable (an upload) rather than writable.
+    receiving: bool,
     sock: &'a TcpStream,
     watch: &'a mut dyn AbortWatch,
     opts: SendOptions,
@@ -160,8 +178,8 @@ impl Pump<'_> {
                 if pause.is_none() {
                     fds.push(PollFd {
                         fd: self.sock.as_fd(),
-                        read: false,
-                        write: true,
+                        read: self.receiving,
+                        write: !self.receiving,
                         urgent: false,
                     });
                 }
@@ -181,7 +199,7 @@ impl Pump<'_> {
                 let ready = net::poll(&fds, ms).map_err(|_| TransferError::Write)?;
                 let mut it = ready.iter();
                 let data = if pause.is_none() {
-                    it.next().is_some_and(|r| r.write || r.hangup)
+                    it.next().is_some_and(|r| r.write || r.read || r.hangup)
                 } else {
                     false
                 };
@@ -263,6 +281,7 @@ pub fn send_file(
         .map_err(|_| TransferError::Write)?;
     let now = Instant::now();
     let mut pump = Pump {
+        receiving: false,
         sock,
         watch,
         opts,
@@ -360,6 +379,116 @@ fn send_ascii(file: &mut File, pump: &mut Pump<'_>) -> Result<u64, TransferError
     }
 }
 
+/// Receives an upload into `file` from its current offset until the client closes the data
+/// connection; in ASCII mode CRLF becomes LF. Returns the bytes written to the file.
+pub fn receive_file(
+    file: &mut File,
+    sock: &TcpStream,
+    opts: RecvOptions,
+    watch: &mut dyn AbortWatch,
+) -> Result<u64, TransferError> {
+    watch.start_watch();
+    sock.set_nonblocking(true)
+        .map_err(|_| TransferError::NetRead)?;
+    let now = Instant::now();
+    let mut pump = Pump {
+        receiving: true,
+        sock,
+        watch,
+        opts: SendOptions {
+            use_sendfile: false,
+            ascii: opts.ascii,
+            rate_max: opts.rate_max,
+            trans_chunk_size: 0,
+            data_timeout: opts.data_timeout,
+        },
+        last_progress: now,
+        rate_mark: now,
+    };
+    let result = receive_loop(file, &mut pump, opts.ascii);
+    let _ = sock.set_nonblocking(false);
+    result
+}
+
+fn receive_loop(file: &mut File, pump: &mut Pump<'_>, ascii: bool) -> Result<u64, TransferError> {
+    // With a rate limit, vsftpd's chunk; without, large reads: fewer system calls per byte.
+    let size = if pump.opts.rate_max == 0 {
+        UPLOAD_BUFFER
+    } else {
+        DATA_BUFFER
+    };
+    let mut buf = vec![0u8; size];
+    let mut out = Vec::new();
+    let mut conv = FromAscii::default();
+    let mut written = 0u64;
+    loop {
+        let mut s = pump.sock;
+        let n = match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                pump.wait(None)?;
+                continue;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return Err(TransferError::NetRead),
+        };
+        let got = buf.get(..n).ok_or(TransferError::NetRead)?;
+        let data = if ascii {
+            out.clear();
+            conv.convert(got, &mut out);
+            &out[..]
+        } else {
+            got
+        };
+        file.write_all(data)
+            .map_err(|_| TransferError::LocalWrite)?;
+        written += data.len() as u64;
+        pump.sent(n)?;
+    }
+    if ascii {
+        out.clear();
+        conv.finish(&mut out);
+        file.write_all(&out)
+            .map_err(|_| TransferError::LocalWrite)?;
+        written += out.len() as u64;
+    }
+    Ok(written)
+}
+
+/// ASCII-mode uploads (TYPE A with ascii_upload_enable): every CR that comes right before an
+/// LF goes (CRLF becomes LF); a lone CR stays. A CR at the end of one read waits for the next
+/// byte to know which it is.
+#[derive(Debug, Default)]
+struct FromAscii {
+    held_cr: bool,
+}
+
+impl FromAscii {
+    fn convert(&mut self, input: &[u8], out: &mut Vec<u8>) {
+        out.reserve(input.len() + 1);
+        for &b in input {
+            if self.held_cr {
+                self.held_cr = false;
+                if b != b'\n' {
+                    out.push(b'\r');
+                }
+            }
+            if b == b'\r' {
+                self.held_cr = true;
+            } else {
+                out.push(b);
+            }
+        }
+    }
+
+    fn finish(&mut self, out: &mut Vec<u8>) {
+        if std::mem::take(&mut self.held_cr) {
+            out.push(b'\r');
+        }
+    }
+}
+
 fn read_some(file: &mut File, buf: &mut [u8]) -> Result<usize, TransferError> {
     loop {
         match file.read(buf) {
@@ -382,6 +511,20 @@ mod tests {
             rate_max: 0,
             trans_chunk_size: 0,
             data_timeout: Some(Duration::from_secs(10)),
+        }
+    }
+
+    #[test]
+    fn ascii_uploads_lose_the_cr_of_crlf_only() {
+        for chunk in [1, 2, 3, 64] {
+            let input = b"a\r\nb\rc\r\r\nd\r";
+            let mut c = FromAscii::default();
+            let mut out = Vec::new();
+            for part in input.chunks(chunk) {
+                c.convert(part, &mut out);
+            }
+            c.finish(&mut out);
+            assert_eq!(out, b"a\nb\rc\r\nd\r", "chunk {chunk}");
         }
     }
 

@@ -112,6 +112,18 @@ impl PassiveSource for HelperPassive {
         self.listening = false;
     }
 
+    fn chown_upload(&mut self, file: std::os::fd::BorrowedFd<'_>) -> std::io::Result<()> {
+        let other = |e: String| std::io::Error::other(e);
+        self.channel
+            .send(&PostLoginRequest::ChownUpload, &[file])
+            .map_err(|e| other(e.to_string()))?;
+        match self.channel.recv::<PostLoginReply>() {
+            Ok((PostLoginReply::Done, _)) => Ok(()),
+            Ok(_) => Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied)),
+            Err(e) => Err(other(e.to_string())),
+        }
+    }
+
     fn connect(&mut self, target: SocketAddr) -> Result<TcpStream, ConnectError> {
         self.listening = false;
         let other = |e: String| ConnectError::Io(std::io::Error::other(e));

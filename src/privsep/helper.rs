@@ -139,6 +139,8 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
         placement,
     } = accepted;
     let keep = privops::after_login(c, &login);
+    // Looked up now, while NSS still works (the helper is jailed after the drop).
+    let chown = chown_target(settings, &login);
     let (pid, ch, child_uid) = match (early, login) {
         (Some((pid, ch, uid)), Login::Anonymous { password }) => {
             if ch
@@ -170,7 +172,7 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
     let _ = process::wait_child(pre_pid);
     if keep.keep_root {
         // session_support: root stays to close the PAM session when the session ends.
-        let code = serve_after_login(&session, pid, &ch);
+        let code = serve_after_login(&session, pid, &ch, chown.as_ref());
         if let Some(mut pam) = pam {
             let _ = pam.close_session();
             let _ = pam.delete_cred();
@@ -187,7 +189,24 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
         let _ = process::wait_child(pid);
         return 1;
     }
-    serve_after_login(&session, pid, &ch)
+    serve_after_login(&session, pid, &ch, chown.as_ref())
+}
+
+/// With chown_uploads, for an anonymous login: from the session's user to chown_username.
+pub fn chown_target(settings: &Settings, login: &Login) -> Option<privops::ChownUpload> {
+    let c = &settings.config;
+    if !c.chown_uploads || !login.is_anonymous() {
+        return None;
+    }
+    let from = creds::lookup_user(jail::ftp_username(c)).ok().flatten()?;
+    let to = creds::lookup_user(c.str_or_default("chown_username", &c.chown_username))
+        .ok()
+        .flatten()?;
+    Some(privops::ChownUpload {
+        from_uid: from.uid,
+        to_uid: to.uid,
+        to_gid: to.gid,
+    })
 }
 
 /// Forks the post-login process, for `login`, or (`None`) to wait, confined, until the helper
@@ -286,9 +305,14 @@ fn finish_child(pid: i32, end: &Ended) {
 }
 
 /// The helper's part after login: the post-login process's requests, until it ends.
-fn serve_after_login(s: &Session<'_>, pid: i32, ch: &Channel) -> i32 {
+fn serve_after_login(
+    s: &Session<'_>,
+    pid: i32,
+    ch: &Channel,
+    chown: Option<&privops::ChownUpload>,
+) -> i32 {
     let policy = PassivePolicy::from_config(&s.settings.config, s.local, s.peer);
-    match serve_postlogin(s.settings, &policy, ch) {
+    match serve_postlogin(s.settings, &policy, chown, ch) {
         Ok(()) => {
             let _ = process::wait_child(pid);
             0
@@ -385,20 +409,35 @@ pub fn accept(
     })
 }
 
-/// After login: makes the sockets the confined child may not make itself, until it goes away.
+/// After login: makes the sockets the confined child may not make itself, and with
+/// chown_uploads gives its uploads away, until it goes away.
 pub fn serve_postlogin(
     settings: &Settings,
     policy: &PassivePolicy,
+    chown: Option<&privops::ChownUpload>,
     ch: &Channel,
 ) -> Result<(), Ended> {
     let mut listener: Option<TcpListener> = None;
     loop {
-        let (req, _fds) = match ch.recv::<PostLoginRequest>() {
+        let (req, fds) = match ch.recv::<PostLoginRequest>() {
             Ok(x) => x,
             Err(ChannelError::Closed) => return Ok(()),
             Err(e) => return Err(ended(e)),
         };
         let reply = match req {
+            PostLoginRequest::ChownUpload => {
+                let done = match (chown, fds.first()) {
+                    (Some(how), Some(fd)) => privops::chown_upload(how, fd.as_fd()).is_ok(),
+                    _ => false,
+                };
+                let r = if done {
+                    PostLoginReply::Done
+                } else {
+                    PostLoginReply::Failed(Failure::NotAllowed)
+                };
+                ch.send(&r, &[]).map_err(ended)?;
+                continue;
+            }
             PostLoginRequest::PasvListen => {
                 listener = None;
                 if !settings.config.pasv_enable {

@@ -66,6 +66,10 @@
 //!   the protocol process already did), drops any PASV listener, connects (from port 20 with
 //!   connect_from_port_20) and answers `DataSocket` or `Failed(BadPeerAddress | ConnectFailed
 //!   | NotAllowed)`.
+//! - [`PostLoginRequest::ChownUpload`] (tag 0x34, exactly one fd: an anonymous upload): with
+//!   chown_uploads the helper fstats it (a regular file owned by the session's user, else
+//!   `Failed(NotAllowed)`), gives it to chown_username and sets chown_upload_mode, then
+//!   answers [`PostLoginReply::Done`] (tag 0x44, no fd).
 //! - [`PostLoginReply::PasvListening`] (tag 0x41, no fd), [`PostLoginReply::DataSocket`] (tag 0x42,
 //!   exactly one fd: the connected data socket), [`PostLoginReply::Failed`] (tag 0x43, no fd,
 //!   one reason byte). The protocol process maps a failure to its FTP reply (425 …).
@@ -230,6 +234,9 @@ pub enum PostLoginRequest {
     PasvAccept,
     /// Tag 3, no fd. Connect to the client's PORT/EPRT address; `DataSocket` or `Failed`.
     PortConnect { addr: SocketAddr },
+    /// Tag 4, exactly one fd: an anonymous upload to give to chown_username (chown_uploads);
+    /// answered `Done` or `Failed`.
+    ChownUpload,
 }
 
 /// Phase 2, helper -> protocol process.
@@ -241,6 +248,8 @@ pub enum PostLoginReply {
     DataSocket,
     /// Tag 3, no fd. The request was refused or failed.
     Failed(Failure),
+    /// Tag 4, no fd. Done (ChownUpload).
+    Done,
 }
 
 /// Between the phases, helper -> a post-login process started before the login ended.
@@ -562,16 +571,20 @@ impl Encode for PostLoginRequest {
                 w.addr(addr);
                 w.finish()
             }
+            PostLoginRequest::ChownUpload => Writer::new(0x34).finish(),
         }
     }
 
     fn fd_count(&self) -> usize {
-        0
+        match self {
+            PostLoginRequest::ChownUpload => 1,
+            _ => 0,
+        }
     }
 }
 
 impl Decode for PostLoginRequest {
-    const MAX_FDS: usize = 0;
+    const MAX_FDS: usize = 1;
 
     fn decode(bytes: &[u8], fds: usize) -> Result<Self, DecodeError> {
         let (tag, mut r) = Reader::open(bytes)?;
@@ -579,9 +592,10 @@ impl Decode for PostLoginRequest {
             0x31 => PostLoginRequest::PasvListen,
             0x32 => PostLoginRequest::PasvAccept,
             0x33 => PostLoginRequest::PortConnect { addr: r.addr()? },
+            0x34 => PostLoginRequest::ChownUpload,
             t => return Err(DecodeError::UnknownTag(t)),
         };
-        expect_fds(0, fds)?;
+        expect_fds(msg.fd_count(), fds)?;
         r.finish()?;
         Ok(msg)
     }
@@ -596,6 +610,7 @@ impl Encode for PostLoginReply {
                 w.finish()
             }
             PostLoginReply::DataSocket => Writer::new(0x42).finish(),
+            PostLoginReply::Done => Writer::new(0x44).finish(),
             PostLoginReply::Failed(why) => {
                 let mut w = Writer::new(0x43);
                 w.u8(why.to_byte());
@@ -607,7 +622,9 @@ impl Encode for PostLoginReply {
     fn fd_count(&self) -> usize {
         match self {
             PostLoginReply::DataSocket => 1,
-            PostLoginReply::PasvListening { .. } | PostLoginReply::Failed(_) => 0,
+            PostLoginReply::PasvListening { .. }
+            | PostLoginReply::Failed(_)
+            | PostLoginReply::Done => 0,
         }
     }
 }
@@ -621,6 +638,7 @@ impl Decode for PostLoginReply {
             0x41 => PostLoginReply::PasvListening { port: r.u16()? },
             0x42 => PostLoginReply::DataSocket,
             0x43 => PostLoginReply::Failed(Failure::from_byte(r.u8()?)?),
+            0x44 => PostLoginReply::Done,
             t => return Err(DecodeError::UnknownTag(t)),
         };
         expect_fds(msg.fd_count(), fds)?;
@@ -769,7 +787,11 @@ mod tests {
     }
 
     fn post_requests() -> Vec<PostLoginRequest> {
-        let mut v = vec![PostLoginRequest::PasvListen, PostLoginRequest::PasvAccept];
+        let mut v = vec![
+            PostLoginRequest::PasvListen,
+            PostLoginRequest::PasvAccept,
+            PostLoginRequest::ChownUpload,
+        ];
         v.extend(
             addrs()
                 .into_iter()
@@ -794,6 +816,7 @@ mod tests {
             PostLoginReply::PasvListening { port: 40000 },
             PostLoginReply::PasvListening { port: u16::MAX },
             PostLoginReply::DataSocket,
+            PostLoginReply::Done,
         ];
         v.extend(failures().into_iter().map(PostLoginReply::Failed));
         v

@@ -230,6 +230,31 @@ pub fn accept_pasv(
     Ok(stream)
 }
 
+// ---- Anonymous uploads given away -----------------------------------------------------------
+
+/// chown_uploads: who anonymous uploads go to, looked up before the helper leaves root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChownUpload {
+    /// The anonymous session's user: only its own files are given away.
+    pub from_uid: u32,
+    /// chown_username's uid and group.
+    pub to_uid: u32,
+    pub to_gid: u32,
+}
+
+/// Gives the uploaded file `fd` to chown_username after checking it as vsftpd's
+/// `vsf_privop_do_file_chown` does: a regular file (fstat, not a path that could have been
+/// swapped), owned by the anonymous user. Anything else is refused (EPERM). The session sets
+/// chown_upload_mode itself first, while the file is still its own (the helper has
+/// CAP_CHOWN, not CAP_FOWNER).
+pub fn chown_upload(how: &ChownUpload, fd: std::os::fd::BorrowedFd<'_>) -> io::Result<()> {
+    let st = crate::sys::fs::fstat(fd)?;
+    if !st.is_regular() || st.uid != how.from_uid {
+        return Err(io::Error::from(io::ErrorKind::PermissionDenied));
+    }
+    crate::sys::fs::fchown(fd, how.to_uid, how.to_gid)
+}
+
 // ---- The helper after login -----------------------------------------------------------------
 
 /// What the helper keeps once the post-login process runs (vsftpd's "the parent process

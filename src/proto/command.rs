@@ -127,6 +127,8 @@ pub enum Command {
     Mlsd(Vec<u8>),
     /// Ours (RFC 3659).
     Mlst(Vec<u8>),
+    /// Ours (the MFMT draft that goes with RFC 3659): `MFMT YYYYMMDDHHMMSS path`.
+    Mfmt(Vec<u8>),
     /// GET POST HEAD OPTIONS CONNECT: `500 HTTP protocol commands not allowed.`, then close.
     Http,
     /// Empty line: no reply.
@@ -203,6 +205,7 @@ impl Command {
             Command::Prot(_) => "PROT",
             Command::Mlsd(_) => "MLSD",
             Command::Mlst(_) => "MLST",
+            Command::Mfmt(_) => "MFMT",
             Command::Http => "HTTP",
             Command::Empty => "",
             Command::Unknown => "UNKNOWN",
@@ -343,6 +346,7 @@ pub fn parse(line: &[u8]) -> Command {
         b"AUTH" => Command::Auth(a()),
         b"PBSZ" => Command::Pbsz(a()),
         b"PROT" => Command::Prot(a()),
+        b"MFMT" => Command::Mfmt(a()),
         b"MLSD" => Command::Mlsd(a()),
         b"MLST" => Command::Mlst(a()),
         v if is_http(v) => Command::Http,

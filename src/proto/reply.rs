@@ -200,6 +200,8 @@ replies! {
     MDTM_FAILED = (code::FILEFAIL, "Could not get file modification time.");
     MDTM_SET_OK = (code::MDTMOK, "File modification time set.");
     MDTM_SET_FAILED = (code::FILEFAIL, "Could not set file modification time.");
+    /// MFMT (ours) without `YYYYMMDDHHMMSS path`.
+    MFMT_SYNTAX = (501, "Bad MFMT syntax: MFMT YYYYMMDDHHMMSS path.");
 
     // ---- SITE ----
     SITE_HELP_CHMOD = (code::SITEHELP, "CHMOD UMASK HELP");
@@ -480,6 +482,15 @@ pub fn retr_opening(ascii: bool, name: &[u8], size: u64) -> Vec<u8> {
     text.extend_from_slice(name);
     text.extend_from_slice(format!(" ({size} bytes).").as_bytes());
     line(code::DATACONN, &text)
+}
+
+/// `213 Modify=YYYYMMDDHHMMSS; path` (MFMT, as its draft says).
+pub fn mfmt_ok(timestamp: &[u8], path: &[u8]) -> Vec<u8> {
+    let mut text = b"Modify=".to_vec();
+    text.extend_from_slice(timestamp);
+    text.extend_from_slice(b"; ");
+    text.extend_from_slice(path);
+    line(code::MDTMOK, &text)
 }
 
 /// `150 FILE: <name>` (STOU).

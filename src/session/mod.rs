@@ -60,7 +60,8 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
         }
     };
     let policy = PassivePolicy::from_config(&settings.config, ctrl.local.ip(), ctrl.peer.ip());
-    let passive = Box::new(LocalPassive::new(policy));
+    let chown = crate::privsep::helper::chown_target(settings, &login);
+    let passive = Box::new(LocalPassive::new(policy, chown));
     let mut session = postlogin::Session::new(settings, ctrl, root, login, passive);
     session.set_client_count(clients);
     session.set_cwd(cwd);

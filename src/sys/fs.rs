@@ -109,6 +109,228 @@ fn clear_nonblock(fd: i32) -> io::Result<()> {
     Ok(())
 }
 
+/// How an upload opens its file (vsftpd: STOR, APPE, STOU, REST+STOR).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteHow {
+    /// Create it or open it as it is (no O_TRUNC: the caller truncates once it holds the lock,
+    /// as vsftpd does, so a locked reader never sees it emptied under it).
+    CreateOrOpen,
+    /// Create it; fail if it exists (STOU).
+    CreateNew,
+    /// Create it or append to it (APPE).
+    Append,
+}
+
+/// Opens `path` beneath `root` for writing, creating it with `mode` (the process umask applies).
+/// A FIFO or device never blocks the open (O_NONBLOCK, cleared again) and is refused after.
+pub fn open_for_write(
+    root: BorrowedFd<'_>,
+    path: &[u8],
+    how: WriteHow,
+    mode: u32,
+) -> io::Result<OwnedFd> {
+    let c = cstring(path)?;
+    let flags = libc::O_CLOEXEC
+        | libc::O_WRONLY
+        | libc::O_CREAT
+        | libc::O_NONBLOCK
+        | libc::O_NOCTTY
+        | match how {
+            WriteHow::CreateOrOpen => 0,
+            WriteHow::CreateNew => libc::O_EXCL,
+            WriteHow::Append => libc::O_APPEND,
+        };
+    // SAFETY: open_how is a plain C struct of integers, for which all-zero is valid.
+    let mut how_: libc::open_how = unsafe { std::mem::zeroed() };
+    how_.flags = u64::try_from(flags).unwrap_or(0);
+    how_.mode = u64::from(mode & 0o7777);
+    how_.resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
+    // SAFETY: as in `open_in_root`.
+    let fd = cerr(unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            root.as_raw_fd(),
+            c.as_ptr(),
+            &how_ as *const libc::open_how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    })?;
+    let fd = i32::try_from(fd).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
+    // SAFETY: the kernel just returned this fd to us and nothing else owns it.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    clear_nonblock(fd)?;
+    if !fstat(std::os::fd::AsFd::as_fd(&owned))?.is_regular() {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    Ok(owned)
+}
+
+/// The directory holding the last component of `path` (opened beneath `root`) and that
+/// component's name. `.`, `..` and an empty name are refused (EINVAL): no write command may
+/// name a directory by them.
+fn parent_and_name(root: BorrowedFd<'_>, path: &[u8]) -> io::Result<(OwnedFd, CString)> {
+    let trimmed = {
+        let mut end = path.len();
+        while end > 1 && path.get(end - 1) == Some(&b'/') {
+            end -= 1;
+        }
+        path.get(..end).unwrap_or(path)
+    };
+    let (dir, name) = match trimmed.iter().rposition(|&b| b == b'/') {
+        Some(0) => (&b"/"[..], trimmed.get(1..).unwrap_or_default()),
+        Some(i) => (
+            trimmed.get(..i).unwrap_or_default(),
+            trimmed.get(i + 1..).unwrap_or_default(),
+        ),
+        None => (&b"."[..], trimmed),
+    };
+    if name.is_empty() || name == b"." || name == b".." {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    let parent = open_in_root(root, dir, OpenKind::Directory)?;
+    Ok((parent, cstring(name)?))
+}
+
+/// mkdir beneath `root` (the process umask applies to `mode`).
+pub fn mkdir_in_root(root: BorrowedFd<'_>, path: &[u8], mode: u32) -> io::Result<()> {
+    let (dir, name) = parent_and_name(root, path)?;
+    // SAFETY: a directory fd we own and a NUL-terminated single-component name.
+    cerr(unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), mode & 0o7777) })?;
+    Ok(())
+}
+
+/// Removes a file (not a directory) beneath `root`; a symlink itself, not its target.
+pub fn unlink_in_root(root: BorrowedFd<'_>, path: &[u8]) -> io::Result<()> {
+    let (dir, name) = parent_and_name(root, path)?;
+    // SAFETY: as in `mkdir_in_root`.
+    cerr(unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) })?;
+    Ok(())
+}
+
+/// Removes an empty directory beneath `root`.
+pub fn rmdir_in_root(root: BorrowedFd<'_>, path: &[u8]) -> io::Result<()> {
+    let (dir, name) = parent_and_name(root, path)?;
+    // SAFETY: as in `mkdir_in_root`.
+    cerr(unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), libc::AT_REMOVEDIR) })?;
+    Ok(())
+}
+
+/// Renames `from` to `to`, both beneath `root` (replacing `to` as rename(2) does).
+pub fn rename_in_root(root: BorrowedFd<'_>, from: &[u8], to: &[u8]) -> io::Result<()> {
+    let (fdir, fname) = parent_and_name(root, from)?;
+    let (tdir, tname) = parent_and_name(root, to)?;
+    // SAFETY: two directory fds we own and two NUL-terminated single-component names.
+    cerr(unsafe {
+        libc::renameat(
+            fdir.as_raw_fd(),
+            fname.as_ptr(),
+            tdir.as_raw_fd(),
+            tname.as_ptr(),
+        )
+    })?;
+    Ok(())
+}
+
+/// chmod of what `path` names beneath `root` (a final symlink is followed, within the root).
+pub fn chmod_in_root(root: BorrowedFd<'_>, path: &[u8], mode: u32) -> io::Result<()> {
+    let target = open_in_root(root, path, OpenKind::Path)?;
+    // fchmodat2 (Linux 6.6) changes an O_PATH fd's file; older kernels say ENOSYS, and
+    // then the file is opened for reading to fchmod it.
+    // SAFETY: an O_PATH fd we own, the empty NUL-terminated path and AT_EMPTY_PATH.
+    let r = unsafe {
+        libc::syscall(
+            FCHMODAT2,
+            target.as_raw_fd(),
+            c"".as_ptr(),
+            mode & 0o7777,
+            libc::AT_EMPTY_PATH,
+        )
+    };
+    if r == 0 {
+        return Ok(());
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() != Some(libc::ENOSYS) {
+        return Err(e);
+    }
+    let readable = open_in_root(root, path, OpenKind::Read)?;
+    // SAFETY: fchmod on an fd we own.
+    cerr(unsafe { libc::fchmod(readable.as_raw_fd(), mode & 0o7777) })?;
+    Ok(())
+}
+
+/// The fchmodat2 system call's number (the same on x86_64 and aarch64; libc may not name it).
+const FCHMODAT2: libc::c_long = 452;
+
+/// Sets the access and modification times of what `path` names beneath `root` to `secs`
+/// (MDTM's set form, MFMT).
+pub fn set_mtime_in_root(root: BorrowedFd<'_>, path: &[u8], secs: i64) -> io::Result<()> {
+    let target = open_in_root(root, path, OpenKind::Path)?;
+    let t = libc::timespec {
+        tv_sec: secs,
+        tv_nsec: 0,
+    };
+    let times = [t, t];
+    // SAFETY: an O_PATH fd we own, the empty path with AT_EMPTY_PATH, and two timespecs.
+    cerr(unsafe {
+        libc::utimensat(
+            target.as_raw_fd(),
+            c"".as_ptr(),
+            times.as_ptr(),
+            libc::AT_EMPTY_PATH,
+        )
+    })?;
+    Ok(())
+}
+
+/// Cuts (or extends) an open file to `len` bytes.
+pub fn truncate(fd: BorrowedFd<'_>, len: u64) -> io::Result<()> {
+    let len = i64::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
+    // SAFETY: ftruncate on an fd we borrow.
+    cerr(unsafe { libc::ftruncate(fd.as_raw_fd(), len) })?;
+    Ok(())
+}
+
+/// Waits for an advisory lock on the whole file (lock_upload_files): a write lock for an
+/// upload, a read lock for a download. Released when the fd is closed.
+pub fn lock_whole(fd: BorrowedFd<'_>, write: bool) -> io::Result<()> {
+    // SAFETY: flock is a plain C struct of integers; all-zero is valid (whole file from 0).
+    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+    fl.l_type = if write { libc::F_WRLCK } else { libc::F_RDLCK } as i16;
+    fl.l_whence = libc::SEEK_SET as i16;
+    loop {
+        // SAFETY: fcntl F_SETLKW with a valid flock struct on an fd we borrow.
+        let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETLKW, &fl) };
+        if r == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Gives an open file to `uid`:`gid` (chown_uploads, in the helper).
+pub fn fchown(fd: BorrowedFd<'_>, uid: u32, gid: u32) -> io::Result<()> {
+    // SAFETY: fchown on an fd we borrow, integer ids.
+    cerr(unsafe { libc::fchown(fd.as_raw_fd(), uid, gid) })?;
+    Ok(())
+}
+
+/// Sets an open file's mode.
+pub fn fchmod(fd: BorrowedFd<'_>, mode: u32) -> io::Result<()> {
+    // SAFETY: fchmod on an fd we borrow.
+    cerr(unsafe { libc::fchmod(fd.as_raw_fd(), mode & 0o7777) })?;
+    Ok(())
+}
+
+/// Sets the process umask; returns the previous one.
+pub fn set_umask(mask: u32) -> u32 {
+    // SAFETY: umask cannot fail.
+    unsafe { libc::umask(mask & 0o777) }
+}
+
 /// Opens a directory by an ordinary path, for the session root itself (outside any root).
 pub fn open_dir(path: &std::path::Path) -> io::Result<OwnedFd> {
     let c = cstring(path.as_os_str().as_bytes())?;

@@ -662,6 +662,18 @@ pub fn post_login_allow_list() -> Vec<i64> {
         SYS_statx,
         SYS_getdents64,
         SYS_readlinkat,
+        // The write commands (issue #8), on paths beneath the root or on fds the process
+        // opened: STOR/APPE/STOU (creating through openat2, truncating, locking), MKD, RMD,
+        // DELE, RNFR/RNTO, SITE CHMOD (fchmodat2 on an O_PATH fd, else fchmod), SITE UMASK,
+        // MDTM's set form and MFMT (utimensat on an O_PATH fd), chown_upload_mode.
+        SYS_mkdirat,
+        SYS_unlinkat,
+        SYS_renameat2,
+        SYS_ftruncate,
+        SYS_fchmod,
+        FCHMODAT2,
+        SYS_utimensat,
+        SYS_umask,
         // Waiting on the control and data sockets.
         SYS_ppoll,
         // The helper channel (SCM_RIGHTS) and std's TcpStream read/write (recv/send).
@@ -706,13 +718,18 @@ pub fn post_login_allow_list() -> Vec<i64> {
     ];
     #[cfg(target_arch = "x86_64")]
     v.extend_from_slice(&[
-        // glibc 2.36 on x86_64 uses these legacy numbers for poll(), readlink() and time().
+        // glibc 2.36 on x86_64 uses these legacy numbers for poll(), readlink() and time(),
+        // and renameat() goes to renameat, not renameat2.
         SYS_poll,
         SYS_readlink,
         SYS_time,
+        SYS_renameat,
     ]);
     v
 }
+
+/// fchmodat2 (Linux 6.6), which libc may not name yet: the same number on x86_64 and aarch64.
+const FCHMODAT2: i64 = 452;
 
 /// The post-login filter: [`post_login_allow_list`], the argument-checked calls, and
 /// socket(2) failing with EACCES. Install it last, after chroot and the uid switch.
@@ -1077,7 +1094,12 @@ mod tests {
             libc::SYS_connect,
             libc::SYS_bind,
             libc::SYS_socketpair,
-            libc::SYS_mkdirat,
+            // Giving files away is the helper's (chown_uploads), never the session's.
+            libc::SYS_fchown,
+            libc::SYS_fchownat,
+            libc::SYS_mknodat,
+            libc::SYS_symlinkat,
+            libc::SYS_linkat,
             libc::SYS_kill,
             libc::SYS_chroot,
             libc::SYS_setuid,

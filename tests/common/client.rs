@@ -442,6 +442,24 @@ impl FtpClient {
         }
     }
 
+    /// Opens a passive data connection, sends `cmd` (STOR, APPE, STOU …), writes `data` and
+    /// closes the data connection: (the first reply, the final reply if the upload started).
+    #[track_caller]
+    pub fn upload(&mut self, cmd: &str, data: &[u8]) -> (Reply, Option<Reply>) {
+        let mut conn = self.open_data();
+        let start = self.cmd(cmd);
+        if !start.is_preliminary() {
+            return (start, None);
+        }
+        conn.write_all(data)
+            .unwrap_or_else(|e| panic!("{cmd}: writing the data connection: {e}"));
+        drop(conn);
+        let end = self
+            .read_reply()
+            .unwrap_or_else(|e| panic!("{cmd}: no final reply: {e}"));
+        (start, Some(end))
+    }
+
     /// TYPE I, then RETR `name` over PASV/EPSV: (the 150 reply, the bytes, the 226 reply).
     /// Panics unless the transfer starts (1xx) and a final reply arrives.
     #[track_caller]

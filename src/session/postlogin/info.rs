@@ -80,15 +80,9 @@ impl Session<'_> {
     /// non-anonymous sessions. An anonymous SITE of any kind, HELP included, falls through to
     /// its `550 Permission denied.` list.
     pub(super) fn site(&mut self, sub: SiteCommand) -> Result<(), Ended> {
-        let c = &self.settings.config;
-        match (&self.login, sub) {
-            (Login::Anonymous { .. }, _) => self.ctrl.reply(reply::PERMISSION_DENIED),
-            (Login::Local { .. }, SiteCommand::Help) if c.write_enable && c.chmod_enable => {
-                self.ctrl.reply(reply::SITE_HELP_CHMOD)
-            }
-            (Login::Local { .. }, SiteCommand::Help) => self.ctrl.reply(reply::SITE_HELP),
-            // SITE UMASK and CHMOD come with the write side (#8).
-            (Login::Local { .. }, _) => self.ctrl.reply(reply::SITE_UNKNOWN),
+        match &self.login {
+            Login::Anonymous { .. } => self.ctrl.reply(reply::PERMISSION_DENIED),
+            Login::Local { .. } => self.site_local(sub),
         }
     }
 }

@@ -8,6 +8,7 @@ mod dirlist;
 mod info;
 mod messages;
 mod names;
+mod write;
 mod xfer;
 
 use super::control::{Control, Ended};
@@ -15,7 +16,7 @@ use crate::auth::Login;
 use crate::config::Settings;
 use crate::data::listing;
 use crate::data::passive::PassiveSource;
-use crate::proto::command::{parse, Command};
+use crate::proto::command::{parse, raw_verb, Command};
 use crate::proto::path::{prepend_cwd, resolve_tilde};
 use crate::proto::reply;
 use crate::sys::fs::{self as sysfs, OpenKind};
@@ -54,6 +55,10 @@ pub struct Session<'a> {
     mlst_facts: crate::data::mlsx::Facts,
     /// Directories whose message_file this session has shown (dirmessage_enable).
     visited: messages::Visited,
+    /// The path RNFR named, for the RNTO that must come next.
+    rnfr: Option<Vec<u8>>,
+    /// The umask of what this session creates (anon_umask or local_umask; SITE UMASK).
+    umask: u32,
 }
 
 impl<'a> Session<'a> {
@@ -80,6 +85,8 @@ impl<'a> Session<'a> {
             visited: messages::Visited::default(),
             mlst_facts: crate::data::mlsx::Facts::ALL,
             clients: 0,
+            rnfr: None,
+            umask: 0,
         }
     }
 
@@ -95,7 +102,15 @@ impl<'a> Session<'a> {
     }
 
     pub fn run(&mut self) {
+        self.umask = self.initial_umask();
+        sysfs::set_umask(self.umask);
         while let Ok(line) = self.ctrl.read_line() {
+            if !self.command_allowed(&line) {
+                if self.ctrl.reply(reply::PERMISSION_DENIED).is_err() {
+                    break;
+                }
+                continue;
+            }
             match self.dispatch(parse(&line)) {
                 Ok(true) => {}
                 Ok(false) | Err(_) => break,
@@ -104,9 +119,28 @@ impl<'a> Session<'a> {
         self.ctrl.shutdown();
     }
 
+    /// cmds_allowed and cmds_denied, against the verb as typed (vsftpd: so denying PWD does
+    /// not deny XPWD); `550 Permission denied.` for the others.
+    fn command_allowed(&self, line: &[u8]) -> bool {
+        let c = &self.settings.config;
+        let verb = raw_verb(line);
+        let listed = |list: &Option<String>| {
+            list.as_deref().is_some_and(|l| {
+                l.split(',')
+                    .any(|v| v.trim().as_bytes().eq_ignore_ascii_case(&verb))
+            })
+        };
+        if verb.is_empty() {
+            return true;
+        }
+        (c.cmds_allowed.is_none() || listed(&c.cmds_allowed)) && !listed(&c.cmds_denied)
+    }
+
     /// Handles one command; `Ok(false)` ends the session (QUIT).
     fn dispatch(&mut self, cmd: Command) -> Result<bool, Ended> {
         let c = &self.settings.config;
+        // RNFR holds for the very next command only, which must be RNTO.
+        let rnfr = self.rnfr.take();
         // REST applies to the very next command only.
         match cmd {
             Command::Empty => {}
@@ -169,16 +203,28 @@ impl<'a> Session<'a> {
                 let rest = std::mem::take(&mut self.rest);
                 self.retr(&arg, rest)?
             }
+            Command::Stor(arg) => {
+                let rest = std::mem::take(&mut self.rest);
+                self.upload(&arg, write::Upload::Stor, rest)?
+            }
+            Command::Appe(arg) => self.upload(&arg, write::Upload::Appe, 0)?,
+            Command::Stou(arg) => self.upload(&arg, write::Upload::Stou, 0)?,
+            Command::Dele(arg) => self.dele(&arg)?,
+            Command::Mkd(arg) => self.mkd(&arg)?,
+            Command::Rmd(arg) => self.rmd(&arg)?,
+            Command::Rnfr(arg) => self.rnfr(&arg)?,
+            Command::Rnto(arg) => self.rnto(&arg, rnfr)?,
+            Command::Mfmt(arg) => self.mfmt(&arg)?,
             Command::Size(arg) => self.size(&arg)?,
             Command::Help => self.ctrl.send(&reply::help())?,
-            Command::Mdtm(arg) => self.mdtm(&arg)?,
+            Command::Mdtm(arg) => match self.mdtm_set(&arg) {
+                Some(done) => done?,
+                None => self.mdtm(&arg)?,
+            },
             Command::Stat(arg) if arg.is_empty() => self.stat_server()?,
             Command::Stat(arg) => self.stat_path(&arg)?,
             Command::Site(sub) => self.site(sub)?,
             Command::Rest(arg) => self.rest_cmd(&arg)?,
-            cmd if cmd.is_write() && !c.write_enable => {
-                self.ctrl.reply(reply::PERMISSION_DENIED)?
-            }
             _ => self.ctrl.reply(reply::UNKNOWN_COMMAND)?,
         }
         Ok(true)

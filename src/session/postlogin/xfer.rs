@@ -121,7 +121,9 @@ impl Session<'_> {
             return self.ctrl.reply(reply::NO_ASCII_RESUME);
         }
         let path = self.arg_path(arg);
-        if self.denied(&path) {
+        if self.denied(&path)
+            || !super::write::name_allowed(self.settings.config.download_file.as_deref(), &path)
+        {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
         let opened = sysfs::open_in_root(self.root.as_fd(), &path, OpenKind::Read)
@@ -131,6 +133,10 @@ impl Session<'_> {
             _ => return self.ctrl.reply(reply::OPEN_FAILED),
         };
         let mut file = File::from(fd);
+        if self.settings.config.lock_upload_files && sysfs::lock_whole(file.as_fd(), false).is_err()
+        {
+            return self.ctrl.reply(reply::OPEN_FAILED);
+        }
         // An offset at or past the end is accepted: the transfer then sends nothing (vsftpd;
         // no seek, which could fail beyond the filesystem's largest offset).
         if rest > 0 && rest < st.size && crate::sys::net::seek_to(file.as_fd(), rest).is_err() {
@@ -154,12 +160,28 @@ impl Session<'_> {
         let len = st.size.saturating_sub(rest);
         let result = transfer::send_file(&mut file, &data, len, opts, &mut self.ctrl);
         drop(data);
+        self.transfer_end(result.map(drop), false)
+    }
+
+    /// The reply that ends a transfer, either way (vsftpd's texts); a data timeout or a lost
+    /// control connection ends the session.
+    pub(super) fn transfer_end(
+        &mut self,
+        result: Result<(), TransferError>,
+        upload: bool,
+    ) -> Result<(), Ended> {
         match result {
-            Ok(_) => self.ctrl.reply(reply::TRANSFER_OK),
+            Ok(()) => self.ctrl.reply(reply::TRANSFER_OK),
             Err(TransferError::Read) => self.ctrl.reply(reply::READ_FAILED),
             Err(TransferError::Write) => self.ctrl.reply(reply::WRITE_FAILED),
+            Err(TransferError::NetRead) => self.ctrl.reply(reply::NETWORK_READ_FAILED),
+            Err(TransferError::LocalWrite) => self.ctrl.reply(reply::LOCAL_WRITE_FAILED),
             Err(TransferError::Aborted) => {
-                self.ctrl.reply(reply::WRITE_FAILED)?;
+                self.ctrl.reply(if upload {
+                    reply::NETWORK_READ_FAILED
+                } else {
+                    reply::WRITE_FAILED
+                })?;
                 self.ctrl.reply(reply::ABOR_OK)
             }
             Err(TransferError::DataTimeout) => {
@@ -172,7 +194,7 @@ impl Session<'_> {
 
     /// The session's rate limit in bytes per second (0: none): anon_max_rate for anonymous
     /// sessions, local_max_rate for the others (vsftpd).
-    fn rate_max(&self) -> u64 {
+    pub(super) fn rate_max(&self) -> u64 {
         let c = &self.settings.config;
         if matches!(self.login, crate::auth::Login::Anonymous { .. }) {
             u64::from(c.anon_max_rate)
