@@ -1,6 +1,7 @@
 //! Issue #6, the benchmark tool: `ftpbench` runs for about a second per figure against a test
 //! server and reports every figure with a positive value; it refuses wrong data (exit 1) and
-//! impossible limits (exit 2) instead of measuring or hanging. The benchmarks themselves
+//! impossible limits (exit 2) instead of measuring or hanging. The real-user figure (issue #7)
+//! logs in a real account through a real PAM service. The benchmarks themselves
 //! (bench/compare, bench/callgrind) never run here; their scripts are only parsed.
 
 mod common;
@@ -8,6 +9,7 @@ mod common;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use common::accounts::{PamService, TestUser};
 use common::*;
 
 /// ftpbench's pattern: byte i is (i*31+7) % 251.
@@ -133,6 +135,155 @@ fn every_figure_runs_and_is_positive() {
     // The idle sessions are gone again: the daemon still serves.
     let mut c = server.login();
     c.cmd("QUIT").assert_is("221 Goodbye.");
+}
+
+/// bench/compare's PAM service: pam_unix for auth (without the delay after a failure) and
+/// account.
+const BENCH_PAM: &str = "auth required pam_unix.so nodelay\naccount required pam_unix.so\n";
+
+#[test]
+fn the_local_figure_logs_in_a_real_user_through_pam() {
+    if one_process_model() {
+        eprintln!("skipped: real users need the two-process model (root)");
+        return;
+    }
+    let pam = PamService::new("vrs-bench", BENCH_PAM);
+    // As in bench/compare: anonymous logins stay on, the user's home is the served tree.
+    let b = ServerBuilder::new("bench_local")
+        .file("small.bin", ftpbench_pattern(SMALL))
+        .set("local_enable", "YES")
+        .set("pam_service_name", &pam.name);
+    let user = TestUser::new("vrsb", b.tree_path());
+    let pass_file = b.temp().write("local.pass", format!("{}\n", user.password));
+    let pass_file = pass_file.to_str().expect("temp path is UTF-8").to_string();
+    let server = b.start();
+    let small = format!("small.bin:{SMALL}");
+    let out = ftpbench(
+        server.port(),
+        &[
+            "--figure",
+            "local",
+            "--seconds",
+            "0.5",
+            "--clients",
+            "1,2",
+            "--local-user",
+            &user.name,
+            "--local-pass-file",
+            &pass_file,
+            "--small",
+            &small,
+            "--json",
+            "-",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "ftpbench failed: {}", describe(&out));
+    for label in ["local@1 ", "local@2 ", "local_latency "] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(label)),
+            "no {label:?} line in\n{stdout}"
+        );
+    }
+    let json = &stdout[stdout.find('{').expect("a JSON summary")..];
+    for key in [
+        "local_1_per_s",
+        "local_2_per_s",
+        "local_latency_p50_ms",
+        "local_latency_p99_ms",
+    ] {
+        assert_positive(json, key);
+    }
+    assert_eq!(json_number(json, "local_1_errors"), Some(0.0), "{json}");
+    assert_eq!(json_number(json, "local_2_errors"), Some(0.0), "{json}");
+    // The anonymous figures are not run: no sessions_ keys.
+    assert!(!json.contains("\"sessions_"), "{json}");
+    // A wrong password: no session completes (exit 2, PAM's refusal said), and the password
+    // is in none of ftpbench's output.
+    let out = ftpbench(
+        server.port(),
+        &[
+            "--figure",
+            "local",
+            "--seconds",
+            "0.2",
+            "--clients",
+            "1",
+            "--local-user",
+            &user.name,
+            "--local-pass",
+            "not-the-password-42",
+            "--small",
+            &small,
+            "--json",
+            "-",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        all.contains("local@1: no session completed") && all.contains("530"),
+        "{all}"
+    );
+    assert!(!all.contains("not-the-password-42"), "{all}");
+}
+
+#[test]
+fn the_local_figure_needs_a_user_and_is_skipped_without_one() {
+    // Asked for by name, it needs a user and a password (checked before connecting).
+    let out = ftpbench(1, &["--figure", "local", "--small", "small.bin:1024"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("local: needs --local-user"),
+        "{}",
+        describe(&out)
+    );
+    let out = ftpbench(1, &["--figure", "local", "--local-user", "someone"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("--local-user needs --local-pass-file or --local-pass"),
+        "{}",
+        describe(&out)
+    );
+    let out = ftpbench(
+        1,
+        &[
+            "--local-user",
+            "someone",
+            "--local-pass-file",
+            "/nonexistent/password",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    // Within `all` it is skipped, and said so, like the figures whose file is not given.
+    let server = ServerBuilder::new("bench_skip").file("a.txt", "x").start();
+    let out = ftpbench(
+        server.port(),
+        &[
+            "--figure",
+            "all",
+            "--seconds",
+            "0.1",
+            "--clients",
+            "1",
+            "--idle",
+            "1",
+            "--json",
+            "-",
+        ],
+    );
+    assert!(out.status.success(), "ftpbench failed: {}", describe(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("\"local: skipped (no --local-user)\""),
+        "{stdout}"
+    );
+    assert!(!stdout.lines().any(|l| l.starts_with("local")), "{stdout}");
 }
 
 #[test]

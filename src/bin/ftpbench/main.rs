@@ -1,8 +1,9 @@
 //! ftpbench: a load generator for any FTP server (issue #6), on std threads only.
 //!
 //! It measures the figures of docs/PERFORMANCE.md: RETR throughput over 1 and 4 parallel
-//! streams, sessions per second at several client counts, session latency, LIST and MLSD of a
-//! big directory, and N idle logged-in sessions with the server's memory per session. Every
+//! streams, sessions per second at several client counts and session latency (anonymous, and
+//! for a real user whose login goes through the server's PAM stack), LIST and MLSD of a big
+//! directory, and N idle logged-in sessions with the server's memory per session. Every
 //! byte it downloads is checked against a deterministic pattern (byte i = (i*31+7) % 251; make
 //! such files with `ftpbench --make-pattern PATH SIZE`); a wrong byte or size exits 1.
 //!
@@ -31,10 +32,16 @@ usage: ftpbench --port N [options]
   --host H             server address (127.0.0.1)
   --port N             server port (required)
   --user U / --pass P  login (anonymous / ftpbench@)
+  --local-user U       the real user of the local figure (the figure is skipped without it)
+  --local-pass-file F  its password: the first line of F (kept out of the process list)
+  --local-pass P       or the password itself
+  --local-small N:S    the small file of the local figure, relative to the user's login
+                       directory (--small's name and size)
   --server-pid PID     the server's pid, for the memory figure (found from the port if absent)
-  --figure LIST        comma-separated: retr,retr4,sessions,latency,list,mlsd,idle or all (all)
+  --figure LIST        comma-separated: retr,retr4,sessions,latency,local,list,mlsd,idle
+                       or all (all)
   --seconds S          length of each timed run (2)
-  --clients LIST       client counts for the sessions figure (1,16,64)
+  --clients LIST       client counts for the sessions and local figures (1,16,64)
   --idle N             idle logged-in sessions for the idle figure (500)
   --file NAME:SIZE     the big file for retr/retr4 (a pattern file of SIZE bytes)
   --small NAME:SIZE    the small file each session downloads (a pattern file)
@@ -62,6 +69,10 @@ struct Opts {
     addr: SocketAddr,
     user: String,
     pass: String,
+    /// The local figure's user and password (both or neither).
+    local_user: Option<String>,
+    local_pass: Option<String>,
+    local_small: Option<FileSpec>,
     server_pid: Option<u32>,
     figures: Vec<String>,
     seconds: f64,
@@ -76,8 +87,8 @@ struct Opts {
     quiet: bool,
 }
 
-const ALL_FIGURES: [&str; 7] = [
-    "retr", "retr4", "sessions", "latency", "list", "mlsd", "idle",
+const ALL_FIGURES: [&str; 8] = [
+    "retr", "retr4", "sessions", "latency", "local", "list", "mlsd", "idle",
 ];
 
 fn parse_spec(v: &str) -> Result<FileSpec, String> {
@@ -103,6 +114,9 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
         addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         user: "anonymous".into(),
         pass: "ftpbench@".into(),
+        local_user: None,
+        local_pass: None,
+        local_small: None,
         server_pid: None,
         figures: Vec::new(),
         seconds: 2.0,
@@ -135,6 +149,10 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
             }
             "--user" => o.user = val()?,
             "--pass" => o.pass = val()?,
+            "--local-user" => o.local_user = Some(val()?),
+            "--local-pass" => o.local_pass = Some(val()?),
+            "--local-pass-file" => o.local_pass = Some(read_password(&val()?)?),
+            "--local-small" => o.local_small = Some(parse_spec(&val()?)?),
             "--server-pid" => o.server_pid = Some(num(val()?)? as u32),
             "--figure" | "--figures" => figures = val()?,
             "--seconds" => {
@@ -166,6 +184,13 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
         }
     }
     let port = port.ok_or("--port is required")?;
+    match (&o.local_user, &o.local_pass) {
+        (Some(_), None) => {
+            return Err("--local-user needs --local-pass-file or --local-pass".into())
+        }
+        (None, Some(_)) => return Err("--local-pass needs --local-user".into()),
+        _ => {}
+    }
     o.addr = (host.as_str(), port)
         .to_socket_addrs()
         .map_err(|e| format!("{host}: {e}"))?
@@ -182,6 +207,16 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
     }
     o.figures.dedup();
     Ok(o)
+}
+
+/// `--local-pass-file FILE`: the password is the file's first line (without its line end).
+fn read_password(path: &str) -> Result<String, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let pass = text.lines().next().unwrap_or("");
+    if pass.is_empty() {
+        return Err(format!("{path}: no password on its first line"));
+    }
+    Ok(pass.to_string())
 }
 
 /// The JSON summary, built by hand: flat `"key": number|null|string` members.
@@ -375,12 +410,47 @@ fn fig_retr(o: &Opts, streams: usize, sum: &mut Summary) -> Res<()> {
     Ok(())
 }
 
+/// The sessions of a session figure: who logs in, what each downloads, and the figure's names.
+/// `sessions` logs in as `--user` (anonymous); `local` as `--local-user`, a real account whose
+/// login goes through the server's PAM stack. Otherwise the two are the same loop.
+struct SessionKind<'a> {
+    /// The figure: `sessions@N` on stdout, `sessions_N_per_s` in the JSON summary.
+    figure: &'static str,
+    /// Its latency: the `latency` line, `latency_p50_ms` in the JSON summary.
+    latency: &'static str,
+    user: &'a str,
+    pass: &'a str,
+    small: &'a FileSpec,
+}
+
+/// The anonymous sessions of the sessions and latency figures (None without `--small`).
+fn anonymous_sessions(o: &Opts) -> Option<SessionKind<'_>> {
+    Some(SessionKind {
+        figure: "sessions",
+        latency: "latency",
+        user: &o.user,
+        pass: &o.pass,
+        small: o.small.as_ref()?,
+    })
+}
+
+/// The real user's sessions of the local figure (None without `--local-user` or a small file).
+fn local_sessions(o: &Opts) -> Option<SessionKind<'_>> {
+    Some(SessionKind {
+        figure: "local",
+        latency: "local_latency",
+        user: o.local_user.as_deref()?,
+        pass: o.local_pass.as_deref()?,
+        small: o.local_small.as_ref().or(o.small.as_ref())?,
+    })
+}
+
 /// One whole session: connect, login, TYPE I, PASV, RETR of the small file, QUIT.
-fn one_session(o: &Opts, small: &FileSpec, v: &Verifier, buf: &mut [u8]) -> Res<()> {
+fn one_session(o: &Opts, k: &SessionKind, v: &Verifier, buf: &mut [u8]) -> Res<()> {
     let mut c = Ctrl::connect(o.addr, o.epsv)?;
-    c.login(&o.user, &o.pass)?;
+    c.login(k.user, k.pass)?;
     c.expect("TYPE I", &[200])?;
-    c.retr(&small.name, small.size, v, buf)?;
+    c.retr(&k.small.name, k.small.size, v, buf)?;
     c.expect("QUIT", &[221])?;
     Ok(())
 }
@@ -393,10 +463,7 @@ struct SessionRun {
     latencies: Vec<Duration>,
 }
 
-fn run_sessions(o: &Opts, clients: usize) -> Res<SessionRun> {
-    let Some(small) = o.small.clone() else {
-        return Err(Fail::Other("sessions: needs --small NAME:SIZE".into()));
-    };
+fn run_sessions(o: &Opts, k: &SessionKind, clients: usize) -> Res<SessionRun> {
     drain_time_wait(o);
     let done = AtomicU64::new(0);
     let errors = AtomicU64::new(0);
@@ -405,7 +472,8 @@ fn run_sessions(o: &Opts, clients: usize) -> Res<SessionRun> {
     let lat = Mutex::new(Vec::new());
     let start = Instant::now();
     let deadline = start + Duration::from_secs_f64(o.seconds);
-    with_progress(o, &format!("sessions@{clients}"), &done, "sessions", || {
+    let label = format!("{}@{clients}", k.figure);
+    with_progress(o, &label, &done, "sessions", || {
         std::thread::scope(|s| {
             for _ in 0..clients {
                 s.spawn(|| {
@@ -417,7 +485,7 @@ fn run_sessions(o: &Opts, clients: usize) -> Res<SessionRun> {
                             break;
                         }
                         let t = Instant::now();
-                        match one_session(o, &small, &v, &mut buf) {
+                        match one_session(o, k, &v, &mut buf) {
                             Ok(()) => {
                                 mine.push(t.elapsed());
                                 done.fetch_add(1, Ordering::Relaxed);
@@ -467,50 +535,53 @@ fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1e3
 }
 
-fn report_latency(run: &SessionRun, sum: &mut Summary) {
+fn report_latency(k: &SessionKind, run: &SessionRun, sum: &mut Summary) {
     let p50 = percentile_ms(&run.latencies, 0.50);
     let p99 = percentile_ms(&run.latencies, 0.99);
     say(&format!(
         "{:<16}{p50:>10.2} ms p50 {p99:>8.2} ms p99   ({} sessions, 1 client)",
-        "latency", run.done
+        k.latency, run.done
     ));
-    sum.num("latency_p50_ms", p50);
-    sum.num("latency_p99_ms", p99);
+    sum.num(&format!("{}_p50_ms", k.latency), p50);
+    sum.num(&format!("{}_p99_ms", k.latency), p99);
 }
 
-fn fig_sessions(o: &Opts, want_latency: bool, sum: &mut Summary) -> Res<()> {
+/// Sessions per second at each of `--clients`, and the latency of the 1-client run (an extra
+/// run at 1 client when `--clients` lacks it) when `want_latency`.
+fn fig_sessions(o: &Opts, k: &SessionKind, want_latency: bool, sum: &mut Summary) -> Res<()> {
     let mut latency_done = false;
     for &clients in &o.clients {
-        let run = run_sessions(o, clients)?;
+        let run = run_sessions(o, k, clients)?;
         let err = match &run.first_error {
             Some(e) => format!(", first error: {e}"),
             None => String::new(),
         };
         say(&format!(
             "{:<16}{:>10.1} /s     ({} sessions, {} errors{err})",
-            format!("sessions@{clients}"),
+            format!("{}@{clients}", k.figure),
             run.per_s,
             run.done,
             run.errors
         ));
-        sum.num(&format!("sessions_{clients}_per_s"), run.per_s);
-        sum.int(&format!("sessions_{clients}_errors"), run.errors);
+        sum.num(&format!("{}_{clients}_per_s", k.figure), run.per_s);
+        sum.int(&format!("{}_{clients}_errors", k.figure), run.errors);
         if let Some(e) = &run.first_error {
-            sum.notes.push(format!("sessions@{clients}: {e}"));
+            sum.notes.push(format!("{}@{clients}: {e}", k.figure));
         }
         if clients == 1 && want_latency {
-            report_latency(&run, sum);
+            report_latency(k, &run, sum);
             latency_done = true;
         }
         if run.done == 0 {
             return Err(Fail::Other(format!(
-                "sessions@{clients}: no session completed{err}"
+                "{}@{clients}: no session completed{err}",
+                k.figure
             )));
         }
     }
     if want_latency && !latency_done {
-        let run = run_sessions(o, 1)?;
-        report_latency(&run, sum);
+        let run = run_sessions(o, k, 1)?;
+        report_latency(k, &run, sum);
     }
     Ok(())
 }
@@ -736,6 +807,9 @@ fn clone_opts(o: &Opts) -> Opts {
         addr: o.addr,
         user: o.user.clone(),
         pass: o.pass.clone(),
+        local_user: o.local_user.clone(),
+        local_pass: o.local_pass.clone(),
+        local_small: o.local_small.clone(),
         server_pid: o.server_pid,
         figures: o.figures.clone(),
         seconds: o.seconds,
@@ -904,15 +978,24 @@ fn run(o: &Opts, sum: &mut Summary) -> Res<()> {
         }
     }
     if want("sessions") || want("latency") {
-        if o.small.is_some() {
+        if let Some(k) = anonymous_sessions(o) {
             if want("sessions") {
-                fig_sessions(o, want("latency"), sum)?;
+                fig_sessions(o, &k, want("latency"), sum)?;
             } else {
-                let run = run_sessions(o, 1)?;
-                report_latency(&run, sum);
+                let run = run_sessions(o, &k, 1)?;
+                report_latency(&k, &run, sum);
             }
         } else {
             skip("sessions", "--small", sum)?;
+        }
+    }
+    if want("local") {
+        if let Some(k) = local_sessions(o) {
+            fig_sessions(o, &k, true, sum)?;
+        } else if o.local_user.is_none() {
+            skip("local", "--local-user", sum)?;
+        } else {
+            skip("local", "--small or --local-small", sum)?;
         }
     }
     if want("list") {
