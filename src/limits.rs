@@ -34,6 +34,10 @@ pub const MAX_EMAIL_LIST_FILE: u64 = 100 * 1024;
 /// userlist_file and chroot_list_file: read at most this much of each (vsftpd reads them as
 /// config-sized files); the rest of a longer file is not looked at.
 pub const MAX_USER_LIST_FILE: u64 = 100 * 1024;
+/// virtual_users_file: read at most this much (the rest is not looked at), and a line longer
+/// than [`MAX_VIRTUAL_USERS_LINE`] is malformed (a crypt hash is ~100 bytes).
+pub const MAX_VIRTUAL_USERS_FILE: u64 = 4 * 1024 * 1024;
+pub const MAX_VIRTUAL_USERS_LINE: usize = 4096;
 /// Largest message_file shown on entering a directory; longer files are cut here (vsftpd:
 /// VSFTP_MAX_MSGFILE_SIZE).
 pub const MAX_DIR_MESSAGE: u64 = 1000;

@@ -17,17 +17,30 @@
 //!
 //! Every difference is either absent or listed in [`EXPECTED`] with its reason. An expected
 //! difference that no longer differs fails too, so the list cannot go stale.
+//!
+//! A second scenario, [`WRITES`], covers the write side (issue #8): a local user created for
+//! the test (through a PAM service of its own), write_enable=YES, local_umask=022,
+//! chroot_local_user=YES in a root-owned home holding the user's writable `up/`. Each server
+//! runs on its own copy of the same starting tree, at the user's home in turn; after the
+//! script, each tree is described entry by entry (type, mode, owner, size, bytes; the mtime
+//! when it is a fixed one: the starting tree's or one set by MDTM) as `<disk>` steps of the
+//! transcript, so the trees are compared like the replies, and the golden file
+//! tests/golden/compliance_writes.txt holds the oracle's tree too. Two things differ from run
+//! to run and are masked in that scenario's listings, for both servers: the test user's uid
+//! (`UID`) and recent dates (`Mmm DD HH:MM`, the clock's). Its differences are in
+//! [`EXPECTED_WRITES`]: deliberate ones, and bugs of ours still to fix, each saying which.
 
 mod common;
 
 use std::fs;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::accounts;
 use common::*;
 
 /// 2001-02-03 04:05:06 UTC: every entry of the tree, unless listed in [`NEWER`].
@@ -46,6 +59,9 @@ enum Step {
     Pasv(&'static str),
     /// EPSV, then the command over the data connection.
     Epsv(&'static str),
+    /// PASV, then the command (STOR, APPE, STOU) with these bytes sent over the data
+    /// connection (when the command's first reply is 1xx), then closed: both replies.
+    Upload(&'static str, &'static [u8]),
 }
 
 /// The scripted sessions: (name, steps). Each starts with a new connection (its greeting is a
@@ -235,6 +251,123 @@ const SESSIONS: &[(&str, &[Step])] = &[
     ("http", &[Step::Cmd("GET / HTTP/1.1"), Step::Cmd("NOOP")]),
 ];
 
+/// The local user's session: writes in a jail whose root (the user's home) is root-owned, with
+/// a root-owned `readonly.txt` and the user's writable `up/` (see [`writes_tree`]). `up/differs/`
+/// gathers every file whose fate differs between the two servers (on purpose or by a bug of
+/// ours listed in [`EXPECTED_WRITES`]), so that the listing of `up/` is compared byte for byte.
+const WRITES: &[(&str, &[Step])] = &[(
+    "writes",
+    &[
+        Step::Cmd("USER {user}"),
+        Step::Cmd("PASS {password}"),
+        Step::Cmd("PWD"),
+        Step::Cmd("TYPE I"),
+        // The jail's root is not the user's to write.
+        Step::Upload("STOR readonly.txt", b"x"),
+        Step::Upload("STOR new.txt", b"x"),
+        Step::Cmd("MKD newdir"),
+        Step::Cmd("DELE readonly.txt"),
+        Step::Cmd("RNFR readonly.txt"),
+        Step::Cmd("RNTO up/stolen.txt"),
+        Step::Cmd("CWD up"),
+        Step::Upload("STOR a.txt", b"hello world"),
+        Step::Upload("STOR a.txt", b"new"),
+        Step::Upload("APPE a.txt", b"+more"),
+        Step::Upload("APPE fresh.txt", b"appended"),
+        Step::Cmd("SIZE a.txt"),
+        Step::Upload("STOR differs/resumed.txt", b"0123456789abcdef"),
+        Step::Cmd("REST 4"),
+        Step::Upload("STOR differs/resumed.txt", b"XY"),
+        Step::Cmd("SIZE differs/resumed.txt"),
+        // A resume past the end of a new file, a resume of an append, a resume in ASCII.
+        Step::Cmd("REST 10"),
+        Step::Upload("STOR hole.bin", b"Z"),
+        Step::Cmd("REST 2"),
+        Step::Upload("APPE hole.bin", b"+"),
+        Step::Cmd("TYPE A"),
+        Step::Cmd("REST 2"),
+        Step::Upload("STOR differs/ascii-resume.txt", b"x"),
+        // Without ascii_upload_enable an ASCII upload is stored as sent.
+        Step::Upload("STOR ascii.txt", b"a\r\nb\n"),
+        Step::Cmd("TYPE I"),
+        Step::Upload("STOR", b"x"),
+        Step::Upload("STOU name", b"1"),
+        Step::Upload("STOU name", b"2"),
+        Step::Cmd("CWD differs"),
+        Step::Upload("STOU", b"3"),
+        Step::Cmd("CWD /up"),
+        Step::Upload("STOR full", b"x"),
+        Step::Upload("APPE full", b"x"),
+        Step::Cmd("MKD d1"),
+        Step::Cmd("MKD d1"),
+        Step::Cmd("MKD .."),
+        Step::Cmd("MKD a.txt"),
+        Step::Cmd("MKD missing/d"),
+        Step::Cmd("XMKD d2"),
+        Step::Cmd("XMKD /up/d3"),
+        Step::Cmd("RMD full"),
+        Step::Cmd("RMD d2"),
+        Step::Cmd("XRMD d3"),
+        Step::Cmd("RMD missing"),
+        Step::Cmd("RMD a.txt"),
+        Step::Cmd("DELE old.txt"),
+        Step::Cmd("DELE old.txt"),
+        Step::Cmd("DELE d1"),
+        Step::Cmd("RNFR a.txt"),
+        Step::Cmd("RNTO renamed.txt"),
+        Step::Cmd("RNTO other.txt"),
+        Step::Cmd("RNFR missing"),
+        Step::Cmd("RNTO other.txt"),
+        Step::Cmd("RNFR fresh.txt"),
+        Step::Cmd("RNTO d1/fresh.txt"),
+        Step::Cmd("RNFR name"),
+        Step::Cmd("RNTO d1"),
+        // RNFR without a name, in a directory of its own: ours takes the working directory.
+        Step::Cmd("CWD differs/cwd"),
+        Step::Cmd("RNFR"),
+        Step::Cmd("RNTO ../renamed-cwd"),
+        Step::Cmd("CWD /up"),
+        Step::Cmd("DELE"),
+        Step::Cmd("MKD"),
+        Step::Cmd("RMD"),
+        Step::Cmd("RNFR differs/held.txt"),
+        Step::Cmd("NOOP"),
+        Step::Cmd("RNTO differs/moved.txt"),
+        Step::Cmd("SITE CHMOD 600 renamed.txt"),
+        Step::Cmd("SITE CHMOD 600"),
+        Step::Cmd("SITE CHMOD"),
+        Step::Cmd("SITE CHMOD abc differs/badmode.txt"),
+        Step::Cmd("SITE CHMOD 644 missing"),
+        Step::Cmd("SITE UMASK"),
+        Step::Cmd("SITE UMASK 077"),
+        Step::Cmd("SITE UMASK"),
+        Step::Upload("STOR masked.txt", b"m"),
+        Step::Cmd("MKD masked-dir"),
+        Step::Cmd("SITE UMASK 0002"),
+        Step::Cmd("SITE UMASK abc"),
+        Step::Cmd("SITE UMASK"),
+        Step::Cmd("SITE HELP"),
+        Step::Cmd("MDTM 20200102030405 renamed.txt"),
+        Step::Cmd("MDTM renamed.txt"),
+        Step::Cmd("MDTM d1"),
+        Step::Cmd("MDTM 20200102030405 differs/dir"),
+        Step::Cmd("MDTM 20200102030405 missing"),
+        // Every file of up/ gets a fixed date, so that its listing does not depend on the clock.
+        Step::Cmd("MDTM 20200203040506 name"),
+        Step::Cmd("MDTM 20200203040506 name.1"),
+        Step::Cmd("MDTM 20200203040506 masked.txt"),
+        Step::Cmd("MDTM 20200203040506 d1/fresh.txt"),
+        Step::Cmd("MDTM 20200203040506 hole.bin"),
+        Step::Cmd("MDTM 20200203040506 ascii.txt"),
+        Step::Pasv("RETR renamed.txt"),
+        Step::Pasv("LIST"),
+        Step::Pasv("LIST -a d1"),
+        Step::Pasv("LIST differs"),
+        Step::Pasv("LIST /"),
+        Step::Cmd("QUIT"),
+    ],
+)];
+
 /// An allowed difference: the step's label, why, and a text ours' block must contain (so the
 /// exception is itself checked).
 struct Expected {
@@ -338,11 +471,72 @@ const EXPECTED: &[Expected] = &[
     },
 ];
 
+/// Why REST+STOR differs: deliberate.
+const CUT_TAIL: &str = "deliberate: REST+STOR writes from the offset and ours cuts the file \
+                        there (the upload is the new end of the file); vsftpd 3.0.3 leaves \
+                        the old tail after the new bytes";
+/// Why SITE CHMOD with a mode that is not octal differs: deliberate.
+const BAD_MODE: &str = "deliberate: a mode that is not octal (`abc`) is refused; vsftpd 3.0.3 \
+                        reads it as 0 and applies mode 0000";
+/// Why SITE UMASK with a mask that is not octal differs.
+const BAD_UMASK: &str = "deliberate: a mask that is not octal leaves the umask as it is and \
+                         ours answers with the current one; vsftpd 3.0.3 reads it as 0 (`200 \
+                         UMASK set to 0`), so every later upload would be world-writable";
+
+/// The allowed differences of the [`WRITES`] scenario (its steps, then its `<disk>` entries):
+/// each is deliberate, as its reason says.
+const EXPECTED_WRITES: &[Expected] = &[
+    Expected {
+        label: "writes: <greeting>",
+        reason: "the default banner names vsFTPd-rs, not vsFTPd 3.0.3",
+        ours_contains: "vsFTPd-rs",
+    },
+    Expected {
+        label: "writes: SIZE differs/resumed.txt",
+        reason: CUT_TAIL,
+        ours_contains: "213 6\\r\\n",
+    },
+    Expected {
+        label: "writes: <disk> /up/differs/resumed.txt",
+        reason: CUT_TAIL,
+        ours_contains: "size=6\n  0123XY\\<no newline>",
+    },
+    Expected {
+        label: "writes: SITE CHMOD abc differs/badmode.txt",
+        reason: BAD_MODE,
+        ours_contains: "550 SITE CHMOD command failed.",
+    },
+    Expected {
+        label: "writes: <disk> /up/differs/badmode.txt",
+        reason: BAD_MODE,
+        ours_contains: "file mode=0644",
+    },
+    Expected {
+        label: "writes: SITE UMASK abc",
+        reason: BAD_UMASK,
+        ours_contains: "200 Your current UMASK is 02\\r\\n",
+    },
+    Expected {
+        label: "writes: SITE UMASK (3)",
+        reason: BAD_UMASK,
+        ours_contains: "200 Your current UMASK is 02\\r\\n",
+    },
+    Expected {
+        label: "writes: LIST differs",
+        reason: "the listing of the directory that gathers the differences above (the resumed \
+                 upload's size, SITE CHMOD abc)",
+        ours_contains: "             6 Mmm DD HH:MM resumed.txt\\r\\n",
+    },
+];
+
 /// The label → block list of one run.
 type Transcript = Vec<(String, String)>;
 
-fn golden_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/compliance.txt")
+/// `tests/golden/<name>`.
+fn golden_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
 }
 
 /// Bytes as one visible line per received line: `\r`, `\n`, `\\` and non-printables escaped,
@@ -394,10 +588,12 @@ fn mask_port(reply: &Reply) -> Vec<u8> {
     masked.into_bytes()
 }
 
-/// Runs every session against `addr`; returns the transcript.
-fn run_script(addr: SocketAddr) -> Transcript {
+/// Runs every session of `sessions` against `addr`; returns the transcript. In each line sent,
+/// `{NAME}` is replaced by the value `vars` gives NAME (the labels keep the placeholders, so
+/// they do not depend on the run's account).
+fn run_script(addr: SocketAddr, sessions: &[(&str, &[Step])], vars: &[(&str, &str)]) -> Transcript {
     let mut out: Transcript = Vec::new();
-    for (session, steps) in SESSIONS {
+    for (session, steps) in sessions {
         let mut push = |label: String, block: String| {
             let base = format!("{session}: {label}");
             let n = out
@@ -415,11 +611,16 @@ fn run_script(addr: SocketAddr) -> Transcript {
         push("<greeting>".into(), escape(&greeting.raw));
         let mut closed = false;
         for step in steps.iter() {
-            let (line, passive) = match *step {
-                Step::Cmd(l) => (l, None),
-                Step::Pasv(l) => (l, Some("PASV")),
-                Step::Epsv(l) => (l, Some("EPSV")),
+            let (line, passive, upload) = match *step {
+                Step::Cmd(l) => (l, None, None),
+                Step::Pasv(l) => (l, Some("PASV"), None),
+                Step::Epsv(l) => (l, Some("EPSV"), None),
+                Step::Upload(l, data) => (l, Some("PASV"), Some(data)),
             };
+            let mut sent = line.to_string();
+            for (name, value) in vars {
+                sent = sent.replace(&format!("{{{name}}}"), value);
+            }
             if closed {
                 push(line.into(), "  <connection closed>\n".into());
                 continue;
@@ -454,7 +655,7 @@ fn run_script(addr: SocketAddr) -> Transcript {
                 data_conn = Some(s);
                 block.push_str(&format!("  [{line}]\n"));
             }
-            let reply = match c.try_cmd(line) {
+            let reply = match c.try_cmd(&sent) {
                 Ok(r) => r,
                 Err(e) => {
                     // A reset or EOF is the server ending the session (recorded); a
@@ -472,12 +673,18 @@ fn run_script(addr: SocketAddr) -> Transcript {
             block.push_str(&escape(&reply.raw));
             if let Some(mut s) = data_conn {
                 if reply.is_preliminary() {
-                    let mut data = Vec::new();
-                    s.read_to_end(&mut data)
-                        .unwrap_or_else(|e| panic!("{session}: {line}: reading data: {e}"));
-                    block.push_str(&format!("  [data: {} bytes]\n", data.len()));
-                    if !data.is_empty() {
-                        block.push_str(&escape(&data));
+                    if let Some(data) = upload {
+                        s.write_all(data)
+                            .unwrap_or_else(|e| panic!("{session}: {line}: sending data: {e}"));
+                        block.push_str(&format!("  [sent: {} bytes]\n", data.len()));
+                    } else {
+                        let mut data = Vec::new();
+                        s.read_to_end(&mut data)
+                            .unwrap_or_else(|e| panic!("{session}: {line}: reading data: {e}"));
+                        block.push_str(&format!("  [data: {} bytes]\n", data.len()));
+                        if !data.is_empty() {
+                            block.push_str(&escape(&data));
+                        }
                     }
                     drop(s);
                     let end = c
@@ -543,43 +750,54 @@ fn mask_dir_sizes(t: &Transcript) -> Transcript {
         .collect()
 }
 
-/// Compares ours against the reference; returns the failures (empty = compliant).
-fn compare(reference: &Transcript, ours: &Transcript) -> Vec<String> {
+/// Compares ours against the reference, step by step, with the differences `expected`;
+/// returns the failures (empty = compliant). A step only one side has is compared as
+/// `<absent>` on the other.
+fn compare(reference: &Transcript, ours: &Transcript, expected: &[Expected]) -> Vec<String> {
+    const ABSENT: &str = "  <absent>\n";
     let mut failures = Vec::new();
-    if reference.len() != ours.len() {
-        failures.push(format!(
-            "different step counts: reference {}, ours {}",
-            reference.len(),
-            ours.len()
-        ));
+    let ref_labels: Vec<&str> = reference.iter().map(|(l, _)| l.as_str()).collect();
+    let our_labels: Vec<&str> = ours.iter().map(|(l, _)| l.as_str()).collect();
+    let common = |labels: &[&str], other: &[&str]| -> Vec<String> {
+        labels
+            .iter()
+            .filter(|l| other.contains(l))
+            .map(|l| l.to_string())
+            .collect()
+    };
+    if common(&ref_labels, &our_labels) != common(&our_labels, &ref_labels) {
+        failures.push("the steps come in another order".to_string());
     }
-    for ((rl, rb), (ol, ob)) in reference.iter().zip(ours.iter()) {
-        if rl != ol {
-            failures.push(format!("step mismatch: {rl:?} vs {ol:?}"));
-            break;
-        }
-        let expected = EXPECTED.iter().find(|e| e.label == rl);
-        match (rb == ob, expected) {
+    let mut labels = ref_labels.clone();
+    labels.extend(our_labels.iter().filter(|l| !ref_labels.contains(l)));
+    let block = |t: &'_ Transcript, label: &str| -> String {
+        t.iter()
+            .find(|(l, _)| l == label)
+            .map_or_else(|| ABSENT.to_string(), |(_, b)| b.clone())
+    };
+    for label in &labels {
+        let (rb, ob) = (block(reference, label), block(ours, label));
+        match (rb == ob, expected.iter().find(|e| e.label == *label)) {
             (true, None) => {}
             (false, None) => failures.push(format!(
-                "@@ {rl}: unexpected difference\n--- vsftpd 3.0.3 ---\n{rb}--- ours ---\n{ob}"
+                "@@ {label}: unexpected difference\n--- vsftpd 3.0.3 ---\n{rb}--- ours ---\n{ob}"
             )),
             (true, Some(e)) => failures.push(format!(
-                "@@ {rl}: listed as an expected difference ({}) but no longer differs",
+                "@@ {label}: listed as an expected difference ({}) but no longer differs",
                 e.reason
             )),
             (false, Some(e)) => {
                 if !ob.contains(e.ours_contains) {
                     failures.push(format!(
-                        "@@ {rl}: expected difference ({}), but ours lacks {:?}:\n{ob}",
+                        "@@ {label}: expected difference ({}), but ours lacks {:?}:\n{ob}",
                         e.reason, e.ours_contains
                     ));
                 }
             }
         }
     }
-    for e in EXPECTED {
-        if !reference.iter().any(|(l, _)| l == e.label) {
+    for e in expected {
+        if !labels.contains(&e.label) {
             failures.push(format!(
                 "expected difference for an unknown step {:?}",
                 e.label
@@ -587,6 +805,67 @@ fn compare(reference: &Transcript, ours: &Transcript) -> Vec<String> {
         }
     }
     failures
+}
+
+/// The reference transcript, and whether it is live: the oracle's (`run_oracle` runs the
+/// script against the oracle binary it is given; its transcript must equal the golden file
+/// `golden`, or rewrites it with UPDATE_GOLDEN=1), or, when the oracle is unavailable, the
+/// golden file's.
+fn reference_transcript(
+    golden: &Path,
+    run_oracle: impl FnOnce(&Path) -> Transcript,
+) -> (Transcript, bool) {
+    let oracle_bin = if std::env::var_os("VSFTPD_COMPLIANCE_NO_ORACLE").is_some() {
+        None
+    } else {
+        oracle_binary()
+    };
+    let Some(bin) = oracle_bin else {
+        eprintln!(
+            "compliance: Debian's vsftpd is not available (apt-get download vsftpd failed, \
+             or VSFTPD_COMPLIANCE_NO_ORACLE is set); comparing against the golden \
+             transcript {}",
+            golden.display()
+        );
+        let stored = fs::read_to_string(golden)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", golden.display()));
+        return (parse(&stored), false);
+    };
+    let oracle = run_oracle(&bin);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        fs::create_dir_all(golden.parent().unwrap()).unwrap();
+        fs::write(golden, render(&oracle)).unwrap();
+        eprintln!("compliance: wrote {}", golden.display());
+    } else {
+        let stored = fs::read_to_string(golden).unwrap_or_default();
+        let stale = compare_plain(&mask_dir_sizes(&parse(&stored)), &mask_dir_sizes(&oracle));
+        assert!(
+            stale.is_empty(),
+            "the golden transcript {} is stale (rerun with UPDATE_GOLDEN=1):\n{}",
+            golden.display(),
+            stale.join("\n")
+        );
+    }
+    (oracle, true)
+}
+
+/// Fails the test on every difference between ours and the reference not in `expected`.
+/// Live (same tree, same filesystem) nothing is normalised; against the golden file the
+/// directory lines' link counts and sizes are masked.
+fn assert_compliant(reference: &Transcript, live: bool, ours: &Transcript, expected: &[Expected]) {
+    let failures = if reference.iter().any(|(_, b)| b.is_empty()) {
+        vec!["the reference transcript has empty steps".to_string()]
+    } else if live {
+        compare(reference, ours, expected)
+    } else {
+        compare(&mask_dir_sizes(reference), &mask_dir_sizes(ours), expected)
+    };
+    assert!(
+        failures.is_empty(),
+        "{} difference(s) from vsftpd 3.0.3:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 /// `<target dir>/vsftpd-oracle/usr/sbin/vsftpd`, fetched (apt-get download + dpkg -x) once;
@@ -783,73 +1062,20 @@ fn same_replies_and_bytes_as_debian_vsftpd() {
     let conf = builder.config_contents();
     let dir = builder.dir_path().to_path_buf();
     let server = builder.start();
-    let ours = run_script(server.addr());
-
-    let golden = golden_path();
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
-    let mut live = false;
-    let oracle_bin = if std::env::var_os("VSFTPD_COMPLIANCE_NO_ORACLE").is_some() {
-        None
-    } else {
-        oracle_binary()
-    };
-    let reference = match oracle_bin {
-        Some(bin) => {
-            let mut conf = conf;
-            for (k, v) in [
-                ("secure_chroot_dir", empty.display().to_string()),
-                ("ftp_username", account.to_string()),
-                ("nopriv_user", "nobody".to_string()),
-            ] {
-                conf.push_str(&format!("{k}={v}\n"));
-            }
-            let (_oracle, addr) = start_oracle(&bin, &dir, &conf);
-            let oracle = run_script(addr);
-            live = true;
-            let text = render(&oracle);
-            if update {
-                fs::create_dir_all(golden.parent().unwrap()).unwrap();
-                fs::write(&golden, &text).unwrap();
-                eprintln!("compliance: wrote {}", golden.display());
-            } else {
-                let stored = fs::read_to_string(&golden).unwrap_or_default();
-                let stale =
-                    compare_plain(&mask_dir_sizes(&parse(&stored)), &mask_dir_sizes(&oracle));
-                assert!(
-                    stale.is_empty(),
-                    "the golden transcript {} is stale (rerun with UPDATE_GOLDEN=1):\n{}",
-                    golden.display(),
-                    stale.join("\n")
-                );
-            }
-            oracle
+    let ours = run_script(server.addr(), SESSIONS, &[]);
+    let (reference, live) = reference_transcript(&golden_path("compliance.txt"), |bin| {
+        let mut conf = conf;
+        for (k, v) in [
+            ("secure_chroot_dir", empty.display().to_string()),
+            ("ftp_username", account.to_string()),
+            ("nopriv_user", "nobody".to_string()),
+        ] {
+            conf.push_str(&format!("{k}={v}\n"));
         }
-        None => {
-            eprintln!(
-                "compliance: Debian's vsftpd is not available (apt-get download vsftpd failed, \
-                 or VSFTPD_COMPLIANCE_NO_ORACLE is set); comparing against the golden \
-                 transcript {}",
-                golden.display()
-            );
-            let stored = fs::read_to_string(&golden)
-                .unwrap_or_else(|e| panic!("reading {}: {e}", golden.display()));
-            parse(&stored)
-        }
-    };
-    let failures = if reference.iter().any(|(_, b)| b.is_empty()) {
-        vec!["the reference transcript has empty steps".to_string()]
-    } else if live {
-        // Same tree, same filesystem: nothing normalised.
-        compare(&reference, &ours)
-    } else {
-        compare(&mask_dir_sizes(&reference), &mask_dir_sizes(&ours))
-    };
-    assert!(
-        failures.is_empty(),
-        "{} difference(s) from vsftpd 3.0.3:\n\n{}",
-        failures.len(),
-        failures.join("\n\n")
-    );
+        let (_oracle, addr) = start_oracle(bin, &dir, &conf);
+        run_script(addr, SESSIONS, &[])
+    });
+    assert_compliant(&reference, live, &ours, EXPECTED);
 }
 
 /// Plain block-by-block equality (for the golden staleness check).
@@ -864,4 +1090,212 @@ fn compare_plain(a: &Transcript, b: &Transcript) -> Vec<String> {
         }
     }
     out
+}
+
+/// The starting tree of the writes scenario at `home` (the jail's root, root-owned), every
+/// entry stamped [`OLD_TIME`]: `readonly.txt` (root's), and the user's `up/` holding
+/// `old.txt`, `full/keep.txt` (a directory that is not empty) and `differs/` with
+/// `badmode.txt`, `held.txt` and the directories `dir` and `cwd`.
+fn writes_tree(home: &Path, user: &accounts::TestUser) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path, m: u32| fs::set_permissions(p, fs::Permissions::from_mode(m)).unwrap();
+    fs::create_dir_all(home.join("up/full")).unwrap();
+    fs::create_dir_all(home.join("up/differs/dir")).unwrap();
+    fs::create_dir_all(home.join("up/differs/cwd")).unwrap();
+    fs::write(home.join("readonly.txt"), "root's file\n").unwrap();
+    mode(home, 0o755);
+    mode(&home.join("readonly.txt"), 0o644);
+    for rel in [
+        "up",
+        "up/full",
+        "up/differs",
+        "up/differs/dir",
+        "up/differs/cwd",
+    ] {
+        mode(&home.join(rel), 0o755);
+        user.chown(&home.join(rel));
+    }
+    for (rel, text) in [
+        ("up/old.txt", "old\n"),
+        ("up/full/keep.txt", "keep\n"),
+        ("up/differs/badmode.txt", "mode\n"),
+        ("up/differs/held.txt", "held\n"),
+    ] {
+        fs::write(home.join(rel), text).unwrap();
+        mode(&home.join(rel), 0o644);
+        user.chown(&home.join(rel));
+    }
+    stamp_tree(home);
+}
+
+/// One `<disk>` step per entry of the tree at `root` (sorted by path): type, mode, owner
+/// (`user` for the test user's uid), group, and for a file its size and bytes, for a symlink
+/// its target. The mtime is shown when it is older than `since` (a fixed date: the starting
+/// tree's, or one set by MDTM); a time the server's clock gave is `now`.
+fn describe_tree(root: &Path, uid: u32, since: std::time::SystemTime) -> Transcript {
+    use std::os::unix::fs::MetadataExt;
+    let since = since
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let mut paths = vec![root.to_path_buf()];
+    let mut i = 0;
+    while let Some(p) = paths.get(i).cloned() {
+        i += 1;
+        if fs::symlink_metadata(&p).unwrap().is_dir() {
+            for e in fs::read_dir(&p).unwrap() {
+                paths.push(e.unwrap().path());
+            }
+        }
+    }
+    let mut out: Transcript = paths
+        .iter()
+        .map(|p| {
+            let meta = fs::symlink_metadata(p).unwrap();
+            let rel = format!("/{}", p.strip_prefix(root).unwrap().display());
+            let owner = if meta.uid() == uid {
+                "user".to_string()
+            } else {
+                meta.uid().to_string()
+            };
+            let mtime = if meta.mtime() < since {
+                meta.mtime().to_string()
+            } else {
+                "now".to_string()
+            };
+            let kind = if meta.is_dir() {
+                "dir"
+            } else if meta.file_type().is_symlink() {
+                "symlink"
+            } else if meta.is_file() {
+                "file"
+            } else {
+                "other"
+            };
+            let mut block = format!(
+                "  {kind} mode={:04o} owner={owner} group={} mtime={mtime}",
+                meta.mode() & 0o7777,
+                meta.gid()
+            );
+            if meta.is_file() {
+                block.push_str(&format!(" size={}\n", meta.len()));
+                block.push_str(&escape(&fs::read(p).unwrap()));
+            } else if meta.file_type().is_symlink() {
+                block.push_str(&format!(" -> {}\n", fs::read_link(p).unwrap().display()));
+            } else {
+                block.push('\n');
+            }
+            (format!("writes: <disk> {rel}"), block)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The writes transcript with what differs from run to run masked, in listing lines only:
+/// the owner column when it is the test user's uid (`UID`, padded as vsftpd pads it), and a
+/// date in the recent format (`Mmm DD HH:MM`, an entry the server's clock stamped).
+fn mask_run(t: &Transcript, uid: u32) -> Transcript {
+    t.iter()
+        .map(|(label, block)| {
+            let masked = block
+                .lines()
+                .map(|l| {
+                    // "  -rw-r--r--    1 1001     100             3 Feb 03  2020 name\r\n"
+                    let mut fields = Vec::new();
+                    let mut start = None;
+                    for (i, ch) in l.char_indices() {
+                        match (ch == ' ', start) {
+                            (false, None) => start = Some(i),
+                            (true, Some(s)) => {
+                                fields.push((s, i));
+                                start = None;
+                            }
+                            _ => {}
+                        }
+                    }
+                    if let Some(s) = start {
+                        fields.push((s, l.len()));
+                    }
+                    let listing = fields.len() >= 9
+                        && matches!(l.as_bytes().get(2), Some(b'-' | b'd' | b'l'))
+                        && l[fields[0].0..fields[0].1].len() == 10;
+                    if !listing {
+                        return format!("{l}\n");
+                    }
+                    let mut out = l.to_string();
+                    let (t0, t1) = (fields[5].0, fields[7].1);
+                    if l[fields[7].0..fields[7].1].contains(':') {
+                        out.replace_range(t0..t1, "Mmm DD HH:MM");
+                    }
+                    let (o0, o1) = (fields[2].0, fields[3].0);
+                    if out[o0..o1] == format!("{:<8} ", uid) {
+                        out.replace_range(o0..o1, &format!("{:<8} ", "UID"));
+                    }
+                    format!("{out}\n")
+                })
+                .collect();
+            (label.clone(), masked)
+        })
+        .collect()
+}
+
+/// The compliance of the write side: a local user (through PAM, jailed in a root-owned home
+/// with a writable `up/`, local_umask=022) runs [`WRITES`] against ours and the oracle, each on
+/// its own copy of the same tree; then the two trees on disk are compared too, as `<disk>`
+/// steps of the transcript (so the golden file holds the oracle's tree as well).
+///
+/// Both servers serve the same account, whose home is one path: ours runs with its copy
+/// there, then that copy moves aside and the oracle's takes its place.
+#[test]
+fn writes_as_a_local_user_same_as_debian_vsftpd() {
+    let started = std::time::SystemTime::now() - Duration::from_secs(60);
+    let pam = accounts::PamService::unix("vrs-compliance");
+    let builder = ServerBuilder::new("compliance_writes")
+        .set("anonymous_enable", "NO")
+        .set("local_enable", "YES")
+        .set("pam_service_name", &pam.name)
+        .set("write_enable", "YES")
+        .set("local_umask", "022")
+        .set("chroot_local_user", "YES");
+    let home = builder.temp().join("home");
+    let ours_tree = builder.temp().join("ours-tree");
+    let oracle_tree = builder.temp().join("oracle-tree");
+    let user = accounts::TestUser::new("vrscw", &home);
+    let uid = user.uid();
+    writes_tree(&home, &user);
+    writes_tree(&oracle_tree, &user);
+    let vars = [
+        ("user", user.name.as_str()),
+        ("password", user.password.as_str()),
+    ];
+    let empty = builder.temp().mkdir("oracle-empty");
+    let conf = builder.config_contents();
+    let dir = builder.dir_path().to_path_buf();
+
+    // Killed after its run, but kept: its temp dir holds the trees.
+    let mut server = builder.start();
+    let mut ours = mask_run(&run_script(server.addr(), WRITES, &vars), uid);
+    server.kill();
+    ours.extend(describe_tree(&home, uid, started));
+    fs::rename(&home, &ours_tree).unwrap();
+
+    let (reference, live) = reference_transcript(&golden_path("compliance_writes.txt"), |bin| {
+        fs::rename(&oracle_tree, &home).unwrap();
+        let mut conf = conf;
+        for (k, v) in [
+            ("secure_chroot_dir", empty.display().to_string()),
+            ("ftp_username", oracle_account().to_string()),
+            ("nopriv_user", "nobody".to_string()),
+        ] {
+            conf.push_str(&format!("{k}={v}\n"));
+        }
+        let (oracle, addr) = start_oracle(bin, &dir, &conf);
+        let mut t = mask_run(&run_script(addr, WRITES, &vars), uid);
+        drop(oracle);
+        t.extend(describe_tree(&home, uid, started));
+        fs::rename(&home, &oracle_tree).unwrap();
+        t
+    });
+    assert_compliant(&reference, live, &ours, EXPECTED_WRITES);
 }

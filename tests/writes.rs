@@ -87,12 +87,12 @@ fn stor_appe_and_rest_stor() {
         .assert_is("350 Restart position accepted (4).");
     assert_uploaded(c.upload("STOR up/b.txt", b"XY"));
     assert_eq!(std::fs::read(w.path("up/b.txt")).unwrap(), b"0123XY");
-    // A resume in ASCII mode is refused, as for downloads.
+    // Unlike a download, an upload may resume in ASCII mode (vsftpd).
     c.cmd("TYPE A").assert_is("200 Switching to ASCII mode.");
     c.cmd("REST 2").assert_code(350);
-    let _data = c.open_data();
-    c.cmd("STOR up/b.txt")
-        .assert_is("550 No support for resume of ASCII transfer.");
+    assert_uploaded(c.upload("STOR up/b.txt", b"ab"));
+    assert_eq!(std::fs::read(w.path("up/b.txt")).unwrap(), b"01ab");
+    c.cmd("TYPE I").assert_is("200 Switching to Binary mode.");
     // Owners and modes: the user's, local_umask 022.
     let meta = std::fs::metadata(w.path("up/a.txt")).unwrap();
     assert_eq!(meta.uid(), w.user.uid());
@@ -110,11 +110,12 @@ fn stou_names_are_unique() {
     end.unwrap().assert_is("226 Transfer complete.");
     let (start, _) = c.upload("STOU name", b"2");
     start.assert_is("150 FILE: name.1");
+    // Without a name vsftpd always numbers: STOU.1, STOU.2 …
     let (start, _) = c.upload("STOU", b"3");
-    start.assert_is("150 FILE: STOU");
+    start.assert_is("150 FILE: STOU.1");
     assert_eq!(std::fs::read(w.path("up/name")).unwrap(), b"1");
     assert_eq!(std::fs::read(w.path("up/name.1")).unwrap(), b"2");
-    assert_eq!(std::fs::read(w.path("up/STOU")).unwrap(), b"3");
+    assert_eq!(std::fs::read(w.path("up/STOU.1")).unwrap(), b"3");
 }
 
 #[test]
@@ -139,11 +140,15 @@ fn directories_renames_and_deletes() {
         .assert_is("550 Remove directory operation failed.");
     c.cmd("RNFR nothing").assert_is("550 RNFR command failed.");
     c.cmd("RNTO y").assert_is("503 RNFR required first.");
+    c.cmd("RNFR").assert_is("550 RNFR command failed.");
+    // The name holds until RNTO, across other commands (vsftpd).
     c.cmd("RNFR d/x").assert_is("350 Ready for RNTO.");
     c.cmd("NOOP").assert_is("200 NOOP ok.");
-    c.cmd("RNTO y").assert_is("503 RNFR required first.");
-    c.cmd("RNFR d/x").assert_is("350 Ready for RNTO.");
     c.cmd("RNTO y").assert_is("250 Rename successful.");
+    c.cmd("RNTO z").assert_is("503 RNFR required first.");
+    // No name is never the working directory.
+    c.cmd("RMD")
+        .assert_is("550 Remove directory operation failed.");
     assert!(w.path("up/y").is_file() && !w.path("up/d/x").exists());
     // Out of the jail: ".." stops at its root, so the file lands inside it.
     c.cmd("RNFR y").assert_is("350 Ready for RNTO.");
@@ -213,6 +218,9 @@ fn site_chmod_umask_mdtm_and_mfmt() {
     c.cmd("MFMT 20211304050607 up/g")
         .assert_is("501 Bad MFMT syntax: MFMT YYYYMMDDHHMMSS path.");
     c.cmd("MFMT 20210304050607 up/none")
+        .assert_is("550 Could not set file modification time.");
+    // Times are set on files only.
+    c.cmd("MDTM 20200102030405 up")
         .assert_is("550 Could not set file modification time.");
 }
 

@@ -45,9 +45,57 @@ pub fn lists_user(path: &str, name: &[u8]) -> io::Result<bool> {
     ))
 }
 
+/// What virtual_users_file says of one user.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct VirtualLookup {
+    /// The user's crypt hash (the first line for the name wins).
+    pub hash: Option<String>,
+    /// The numbers (from 1) of the lines that are not `name:hash`.
+    pub malformed: Vec<usize>,
+}
+
+/// Reads virtual_users_file's text (ours): `name:crypt-hash` per line, `#` comments and empty
+/// lines ignored. A line longer than [`limits::MAX_VIRTUAL_USERS_LINE`], without a `:`, with
+/// an empty name or hash, or with a control byte (a NUL included) is malformed.
+pub fn virtual_user(text: &[u8], user: &[u8]) -> VirtualLookup {
+    let mut found = VirtualLookup::default();
+    for (n, line) in text.split(|&b| b == b'\n').enumerate() {
+        if line.is_empty() || line.first() == Some(&b'#') {
+            continue;
+        }
+        let entry = (line.len() <= limits::MAX_VIRTUAL_USERS_LINE
+            && !line.iter().any(|&b| b < 0x20 || b == 0x7f))
+        .then(|| line.iter().position(|&b| b == b':'))
+        .flatten()
+        .map(|i| (&line[..i], &line[i + 1..]))
+        .filter(|(name, hash)| !name.is_empty() && !hash.is_empty())
+        .and_then(|(name, hash)| Some((name, std::str::from_utf8(hash).ok()?)));
+        match entry {
+            Some((name, hash)) if name == user && found.hash.is_none() => {
+                found.hash = Some(hash.to_string())
+            }
+            Some(_) => {}
+            None => found.malformed.push(n + 1),
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn virtual_users_lines() {
+        let text = b"# c\n\nalice:$6$x\nbob\nalice:$6$second\n:$6$y\ncarol:\nd\x00:z\nbob:$y$b";
+        let a = virtual_user(text, b"alice");
+        assert_eq!(a.hash.as_deref(), Some("$6$x"));
+        assert_eq!(a.malformed, vec![4, 6, 7, 8]);
+        assert_eq!(virtual_user(text, b"bob").hash.as_deref(), Some("$y$b"));
+        assert_eq!(virtual_user(text, b"carol").hash, None);
+        let long = [b"x:".to_vec(), vec![b'h'; limits::MAX_VIRTUAL_USERS_LINE]].concat();
+        assert_eq!(virtual_user(&long, b"x").malformed, vec![1]);
+    }
 
     #[test]
     fn lines_match_whole_and_exact() {

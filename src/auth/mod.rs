@@ -18,6 +18,16 @@ pub enum Login {
     /// A system account that PAM let in (local_enable), with its groups (initgroups' list,
     /// looked up before any chroot).
     Local { account: Account, groups: Vec<u32> },
+    /// A virtual user, `name` (guest_enable through PAM, or a line of virtual_users_file),
+    /// served as the system account guest_username (`account`). Without
+    /// virtual_use_local_privs (`local_privs`) it has an anonymous session's rights, as in
+    /// vsftpd.
+    Guest {
+        name: String,
+        account: Account,
+        groups: Vec<u32>,
+        local_privs: bool,
+    },
 }
 
 impl Login {
@@ -26,11 +36,26 @@ impl Login {
         match self {
             Login::Anonymous { .. } => "anonymous",
             Login::Local { account, .. } => &account.name,
+            Login::Guest { name, .. } => name,
         }
     }
 
     pub fn is_anonymous(&self) -> bool {
         matches!(self, Login::Anonymous { .. })
+    }
+
+    /// Anonymous rights: the anon_* switches, anon_umask, anon_max_rate,
+    /// anon_world_readable_only, chown_uploads, no SITE. vsftpd gives them to guests without
+    /// virtual_use_local_privs as well.
+    pub fn has_anonymous_rights(&self) -> bool {
+        matches!(
+            self,
+            Login::Anonymous { .. }
+                | Login::Guest {
+                    local_privs: false,
+                    ..
+                }
+        )
     }
 }
 

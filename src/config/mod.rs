@@ -156,6 +156,8 @@ pub enum Dialect {
     Rhel,
     /// Debian's patched vsftpd only.
     Debian,
+    /// Ours: vsftpd has no such option (the configs that use it do not load in vsftpd).
+    Ours,
 }
 
 /// A validator of one tunable's parsed value.
@@ -756,6 +758,28 @@ impl Settings {
             warnings: Vec::new(),
             origins: HashMap::new(),
         }
+    }
+
+    /// A login's own settings (user_config_dir): these, with the file `dir/user` applied on
+    /// top — always vsftpd's key=value format, with the checks of any config file (a regular
+    /// file owned by the running user, bounded). A missing file changes nothing; a name that
+    /// could leave `dir` (empty, `.`, `..`, a `/`) names no file.
+    pub fn for_user(&self, dir: &str, user: &str) -> Result<Settings, ConfigError> {
+        if user.is_empty() || user == "." || user == ".." || user.contains('/') {
+            return Ok(self.clone());
+        }
+        let path = Path::new(dir).join(user);
+        if std::fs::symlink_metadata(&path).is_err() {
+            return Ok(self.clone());
+        }
+        let mut loader = Loader {
+            layout: self.layout,
+            config: self.config.clone(),
+            origins: self.origins.clone(),
+        };
+        let bytes = load::read_config_file(&path)?;
+        load::apply_key_value(&mut loader, &path, &bytes)?;
+        loader.finish()
     }
 
     /// Where the value of tunable `name` (or alias) came from; `None` for an unknown name.

@@ -134,6 +134,7 @@ pub fn render_tunables_md() -> String {
             Dialect::Upstream => "",
             Dialect::Rhel => "Red Hat only. ",
             Dialect::Debian => "Debian only. ",
+            Dialect::Ours => "vsftpd-rs only (vsftpd has no such option). ",
         };
         let _ = writeln!(
             out,

@@ -315,14 +315,16 @@ tunables! {
         "Unprivileged account that runs the pre-login protocol process.";
 
     // ---- Guest and virtual users -----------------------------------------------------------
-    guest_enable: Bool = "NO"; Upstream; Planned("#9");
+    guest_enable: Bool = "NO"; Upstream; Implemented;
         "Every non-anonymous login becomes guest_username (virtual users, e.g. pam_userdb).";
-    guest_username: Str = "ftp" @ value::user_name; Upstream; Planned("#9");
+    guest_username: Str = "ftp" @ value::user_name; Upstream; Implemented;
         "Account that guest (virtual) users run as.";
-    virtual_use_local_privs: Bool = "NO"; Upstream; Planned("#9");
+    virtual_use_local_privs: Bool = "NO"; Upstream; Implemented;
         "Virtual users get the rights of local users rather than those of anonymous users.";
-    user_config_dir: Str = ""; Upstream; Planned("#9");
+    user_config_dir: Str = ""; Upstream; Implemented;
         "Directory of per-user configuration files, named after the login name (key=value format).";
+    virtual_users_file: Str = "" @ value::absolute_path_or_none; Ours; Implemented;
+        "File of virtual users, one `name:crypt-hash` per line ($6$, $y$ …), read at every login; they log in as guests (guest_username).";
     user_sub_token: Str = ""; Upstream; Implemented;
         "Token (e.g. $USER) replaced by the login name in local_root and home directories.";
 

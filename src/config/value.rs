@@ -281,6 +281,14 @@ pub(crate) fn absolute_path(v: &Value) -> Result<(), String> {
     }
 }
 
+/// An absolute path, or unset.
+pub(crate) fn absolute_path_or_none(v: &Value) -> Result<(), String> {
+    match v {
+        Value::Str(Some(s)) if !s.starts_with('/') => Err("must be an absolute path".to_string()),
+        _ => Ok(()),
+    }
+}
+
 /// A host name or address for pasv_address with pasv_addr_resolve=YES.
 pub(crate) fn host_name(s: &str) -> bool {
     !s.is_empty()

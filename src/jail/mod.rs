@@ -133,7 +133,27 @@ impl Placement {
         match login {
             Login::Anonymous { .. } => Placement::anonymous(config, prepared, need_account),
             Login::Local { account, groups } => Placement::local(config, account, groups),
+            Login::Guest {
+                name,
+                account,
+                groups,
+                ..
+            } => Placement::guest(config, name, account, groups),
         }
+    }
+
+    /// A virtual user: guest_username's account, placed as a local user would be with the
+    /// virtual name standing for user_sub_token (`/home/virtual/$USER` gives each virtual
+    /// user a home), and always jailed, as vsftpd jails every guest.
+    pub fn guest(
+        config: &Config,
+        name: &str,
+        account: &Account,
+        groups: &[u32],
+    ) -> Result<Placement, String> {
+        let mut placed = Placement::local_named(config, name.as_bytes(), account, groups, true)?;
+        placed.groups = groups.to_vec();
+        Ok(placed)
     }
 
     /// An anonymous session: ftp_username, in anon_root or else that account's home.
@@ -166,7 +186,18 @@ impl Placement {
     /// chroot_local_user=NO, only when the list names the user. With passwd_chroot_enable a
     /// `/./` in the home directory marks where the jail begins; the session starts below it.
     pub fn local(config: &Config, account: &Account, groups: &[u32]) -> Result<Placement, String> {
-        let name = account.name.as_bytes();
+        Placement::local_named(config, account.name.as_bytes(), account, groups, false)
+    }
+
+    /// [`Placement::local`] for the login `name` (a virtual user's, for a guest), jailed
+    /// whatever the chroot options say with `always_jail`.
+    fn local_named(
+        config: &Config,
+        name: &[u8],
+        account: &Account,
+        groups: &[u32],
+        always_jail: bool,
+    ) -> Result<Placement, String> {
         let sub = |path: &[u8]| match config.user_sub_token.as_deref() {
             Some(token) if !token.is_empty() => replace_all(path, token.as_bytes(), name),
             _ => path.to_vec(),
@@ -176,14 +207,14 @@ impl Placement {
             Some(dir) => sub(dir.as_bytes()),
             None => home.clone(),
         };
-        let listed = if config.chroot_list_enable {
+        let listed = if config.chroot_list_enable && !always_jail {
             let file = config.str_or_default("chroot_list_file", &config.chroot_list_file);
             lists::lists_user(file, name)
                 .map_err(|_| format!("cannot read chroot() list file:{file}"))?
         } else {
             false
         };
-        let jailed = config.chroot_local_user != listed;
+        let jailed = always_jail || config.chroot_local_user != listed;
         let split = |p: &[u8]| {
             p.windows(3)
                 .position(|w| w == b"/./")
@@ -253,6 +284,27 @@ fn replace_all(path: &[u8], token: &[u8], with: &[u8]) -> Vec<u8> {
     }
     out.extend_from_slice(rest);
     out
+}
+
+/// With chown_uploads, for a login with anonymous rights: whose uploads (`from_uid`) go to
+/// chown_username, resolved through NSS now, before any jail.
+pub fn chown_target(
+    settings: &Settings,
+    anonymous_rights: bool,
+    from_uid: u32,
+) -> Option<crate::privsep::privops::ChownUpload> {
+    let c = &settings.config;
+    if !c.chown_uploads || !anonymous_rights {
+        return None;
+    }
+    let to = creds::lookup_user(c.str_or_default("chown_username", &c.chown_username))
+        .ok()
+        .flatten()?;
+    Some(crate::privsep::privops::ChownUpload {
+        from_uid,
+        to_uid: to.uid,
+        to_gid: to.gid,
+    })
 }
 
 /// Where a confined process goes, who it becomes and which system calls it keeps.

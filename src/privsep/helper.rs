@@ -121,8 +121,7 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
         Ok(accepted) => accepted,
         Err(end) => {
             if let Some((pid, _, _)) = early {
-                let _ = process::kill(pid, signal::SIGKILL);
-                let _ = process::wait_child(pid);
+                kill_and_reap(pid);
             }
             finish_child(pre_pid, &end);
             return i32::from(matches!(end, Ended::Violation(_)));
@@ -137,10 +136,16 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
         login,
         pam,
         placement,
+        settings: own_settings,
     } = accepted;
-    let keep = privops::after_login(c, &login);
-    // Looked up now, while NSS still works (the helper is jailed after the drop).
-    let chown = chown_target(settings, &login);
+    // From here on, the login's own settings (user_config_dir), for both processes.
+    let settings = own_settings.as_ref().unwrap_or(settings);
+    let session = Session {
+        settings,
+        ..session
+    };
+    let keep = privops::after_login(&settings.config, &login);
+    let anonymous_rights = login.has_anonymous_rights();
     let (pid, ch, child_uid) = match (early, login) {
         (Some((pid, ch, uid)), Login::Anonymous { password }) => {
             if ch
@@ -157,8 +162,7 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
         (early, login) => {
             if let Some((pid, _, _)) = early {
                 // Only anonymous logins are served early; anything else gets its own.
-                let _ = process::kill(pid, signal::SIGKILL);
-                let _ = process::wait_child(pid);
+                kill_and_reap(pid);
             }
             match fork_postlogin(&session, stream, Some((login, placement))) {
                 (_, Ok(child)) => child,
@@ -170,8 +174,11 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
         }
     };
     let _ = process::wait_child(pre_pid);
-    if keep.keep_root {
-        // session_support: root stays to close the PAM session when the session ends.
+    // Looked up now, while NSS still works (the helper is jailed after the drop).
+    let chown = jail::chown_target(settings, anonymous_rights, child_uid);
+    if pam.is_some() {
+        // A PAM session is open (session_support, a local login): only root can close it
+        // (its modules may write utmp and wtmp), so root stays, as in vsftpd.
         let code = serve_after_login(&session, pid, &ch, chown.as_ref());
         if let Some(mut pam) = pam {
             let _ = pam.close_session();
@@ -185,28 +192,10 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
         say(&format!(
             "session helper: cannot drop privileges after login: {why}"
         ));
-        let _ = process::kill(pid, signal::SIGKILL);
-        let _ = process::wait_child(pid);
+        kill_and_reap(pid);
         return 1;
     }
     serve_after_login(&session, pid, &ch, chown.as_ref())
-}
-
-/// With chown_uploads, for an anonymous login: from the session's user to chown_username.
-pub fn chown_target(settings: &Settings, login: &Login) -> Option<privops::ChownUpload> {
-    let c = &settings.config;
-    if !c.chown_uploads || !login.is_anonymous() {
-        return None;
-    }
-    let from = creds::lookup_user(jail::ftp_username(c)).ok().flatten()?;
-    let to = creds::lookup_user(c.str_or_default("chown_username", &c.chown_username))
-        .ok()
-        .flatten()?;
-    Some(privops::ChownUpload {
-        from_uid: from.uid,
-        to_uid: to.uid,
-        to_gid: to.gid,
-    })
 }
 
 /// Forks the post-login process, for `login`, or (`None`) to wait, confined, until the helper
@@ -290,6 +279,12 @@ fn drop_privileges(
     Ok(())
 }
 
+/// Ends a child that must not run on, and reaps it.
+fn kill_and_reap(pid: i32) {
+    let _ = process::kill(pid, signal::SIGKILL);
+    let _ = process::wait_child(pid);
+}
+
 /// Reaps a child, killing it first if it broke the protocol.
 fn finish_child(pid: i32, end: &Ended) {
     if let Ended::Violation(why) = end {
@@ -330,6 +325,8 @@ pub struct Accepted {
     pub login: Login,
     pub pam: Option<Pam>,
     pub placement: Option<Placement>,
+    /// The login's own settings, when user_config_dir has a file for it.
+    pub settings: Option<Settings>,
 }
 
 /// Before login: answers the child's questions about user names and logins until a login
@@ -367,7 +364,8 @@ pub fn serve_prelogin(settings: &Settings, peer: IpAddr, ch: &Channel) -> Result
                 "login refused, the account cannot be served: {why}"
             )),
             Refusal::UserList if c.userlist_log => say("login refused by the user list"),
-            _ => {}
+            Refusal::Credentials(why) => say(&format!("login refused: {why}")),
+            Refusal::UserList => {}
         }
         privops::login_delay(c.delay_failed_login);
         let reply = match refusal {
@@ -391,14 +389,30 @@ pub fn accept(
     password: crate::proto::Password,
 ) -> Result<Accepted, Refusal> {
     let granted = privops::decide_login(ctx, user, password)?;
+    let own_settings = match (&granted.login, settings.config.user_config_dir.as_deref()) {
+        (Login::Anonymous { .. }, _) | (_, None) => None,
+        (login, Some(dir)) => Some(settings.for_user(dir, login.user_name()).map_err(|e| {
+            Refusal::Unavailable(format!("{}: per-user settings: {e}", login.user_name()))
+        })?),
+    };
+    let settings = own_settings.as_ref().unwrap_or(settings);
     let placement = match &granted.login {
         Login::Anonymous { .. } => None,
-        Login::Local { account, groups } => {
-            let placed = Placement::local(&settings.config, account, groups)
-                .map_err(|e| Refusal::Unavailable(format!("{}: {e}", account.name)))?;
-            placed
-                .check_reachable()
-                .map_err(|e| Refusal::Unavailable(format!("{}: {e}", account.name)))?;
+        login => {
+            let c = &settings.config;
+            let placed = match login {
+                Login::Guest {
+                    name,
+                    account,
+                    groups,
+                    ..
+                } => Placement::guest(c, name, account, groups),
+                Login::Local { account, groups } => Placement::local(c, account, groups),
+                Login::Anonymous { .. } => Err("not a local login".into()),
+            };
+            let why = |e: String| Refusal::Unavailable(format!("{}: {e}", login.user_name()));
+            let placed = placed.map_err(why)?;
+            placed.check_reachable().map_err(why)?;
             Some(placed)
         }
     };
@@ -406,6 +420,7 @@ pub fn accept(
         login: granted.login,
         pam: granted.pam,
         placement,
+        settings: own_settings,
     })
 }
 

@@ -96,7 +96,6 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 use crate::limits;
-use crate::proto::password::wipe;
 use crate::proto::Password;
 
 /// The first byte of every message. Both ends come from the same binary, so a mismatch means a
@@ -686,49 +685,6 @@ impl Decode for PostLoginStart {
     }
 }
 
-/// Which decoder broke the round-trip property in [`fuzz_decode_all`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RoundTripFailure(pub &'static str);
-
-impl fmt::Display for RoundTripFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: decode(encode(x)) != x", self.0)
-    }
-}
-
-fn round_trip<M: Encode + Decode + PartialEq>(
-    name: &'static str,
-    bytes: &[u8],
-    fds: usize,
-) -> Result<(), RoundTripFailure> {
-    if let Ok(msg) = M::decode(bytes, fds) {
-        let mut again = msg.encode();
-        let ok = again.len() <= MAX_MESSAGE
-            && again.as_slice() == bytes
-            && M::decode(&again, msg.fd_count()).as_ref() == Ok(&msg);
-        wipe(&mut again);
-        if !ok {
-            return Err(RoundTripFailure(name));
-        }
-    }
-    Ok(())
-}
-
-/// Runs every decoder on arbitrary bytes with every plausible fd count (0..=2); whatever
-/// decodes must re-encode to the same bytes and decode to the same value. For the fuzz
-/// target: it returns the failing decoder instead of panicking, and the target asserts.
-/// (The encoding is canonical, so "same bytes" holds for every accepted input.)
-pub fn fuzz_decode_all(bytes: &[u8]) -> Result<(), RoundTripFailure> {
-    for fds in 0..=2 {
-        round_trip::<PreLoginRequest>("PreLoginRequest", bytes, fds)?;
-        round_trip::<PreLoginReply>("PreLoginReply", bytes, fds)?;
-        round_trip::<PostLoginRequest>("PostLoginRequest", bytes, fds)?;
-        round_trip::<PostLoginReply>("PostLoginReply", bytes, fds)?;
-        round_trip::<PostLoginStart>("PostLoginStart", bytes, fds)?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 #[allow(
     clippy::unwrap_used,
@@ -856,7 +812,7 @@ mod tests {
             M::decode(&long, msg.fd_count()),
             Err(DecodeError::TrailingBytes)
         );
-        assert_eq!(fuzz_decode_all(&bytes), Ok(()));
+        assert_eq!(crate::fuzzing::decode_all_round_trip(&bytes), Ok(()));
     }
 
     #[test]
@@ -1100,7 +1056,11 @@ mod tests {
                     *t = 0x10 * (1 + (*t % 4)) + 1 + (*t / 4) % 3;
                 }
             }
-            assert_eq!(fuzz_decode_all(&buf), Ok(()), "{buf:?}");
+            assert_eq!(
+                crate::fuzzing::decode_all_round_trip(&buf),
+                Ok(()),
+                "{buf:?}"
+            );
             decoded += usize::from(PostLoginRequest::decode(&buf, 0).is_ok());
         }
         // The bias must actually exercise the success path.
@@ -1134,7 +1094,11 @@ mod tests {
                     _ => buf.truncate(rng.below(buf.len() + 1)),
                 }
             }
-            assert_eq!(fuzz_decode_all(&buf), Ok(()), "{buf:?}");
+            assert_eq!(
+                crate::fuzzing::decode_all_round_trip(&buf),
+                Ok(()),
+                "{buf:?}"
+            );
         }
     }
 }

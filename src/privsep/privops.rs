@@ -108,10 +108,81 @@ pub fn decide_login(
             pam: None,
         });
     }
+    if let Some(file) = config.virtual_users_file.as_deref() {
+        if let Some(hash) = virtual_user_hash(file, user) {
+            return virtual_login(config, user, &password, &hash);
+        }
+    }
     if !config.local_enable {
         return Err(Refusal::Credentials("local logins are disabled".into()));
     }
     local_login(ctx, user, &password)
+}
+
+/// The hash of `user` in virtual_users_file, read again at every login so that an edit needs
+/// no restart; each malformed line is logged and skipped. A file that cannot be read lists
+/// nobody (and says so).
+fn virtual_user_hash(file: &str, user: &[u8]) -> Option<String> {
+    let text = match lists::read_bounded(file, limits::MAX_VIRTUAL_USERS_FILE) {
+        Ok(t) => t,
+        Err(e) => {
+            crate::daemon::say(&format!("virtual_users_file {file}: {e}"));
+            return None;
+        }
+    };
+    let found = lists::virtual_user(&text, user);
+    for n in found.malformed {
+        crate::daemon::say(&format!(
+            "virtual_users_file {file}:{n}: not a name:hash line; skipped"
+        ));
+    }
+    found.hash
+}
+
+/// A virtual user of virtual_users_file: the password checked against the hash with the
+/// system's crypt(3), then a guest login as guest_username.
+fn virtual_login(
+    config: &Config,
+    user: &[u8],
+    password: &Password,
+    hash: &str,
+) -> Result<Granted, Refusal> {
+    let name = String::from_utf8(user.to_vec())
+        .map_err(|_| Refusal::Credentials("user name is not UTF-8".into()))?;
+    match crate::sys::crypt::verify(password.as_bytes(), hash) {
+        Some(true) => {}
+        Some(false) => return Err(Refusal::Credentials(format!("wrong password for {name}"))),
+        None => {
+            return Err(Refusal::Credentials(format!(
+                "virtual_users_file: the hash of {name} is not one this system's crypt(3) knows"
+            )))
+        }
+    }
+    Ok(Granted {
+        login: guest(config, name)?,
+        pam: None,
+    })
+}
+
+/// The guest login of virtual user `name`: guest_username's account and groups.
+fn guest(config: &Config, name: String) -> Result<Login, Refusal> {
+    let guest_name = config.str_or_default("guest_username", &config.guest_username);
+    let account = match creds::lookup_user(guest_name) {
+        Ok(Some(a)) => a,
+        _ => {
+            return Err(Refusal::Unavailable(format!(
+                "guest_username {guest_name} does not exist"
+            )))
+        }
+    };
+    let groups = creds::groups_of(&account.name, account.gid)
+        .map_err(|e| Refusal::Unavailable(format!("groups of {guest_name}: {e}")))?;
+    Ok(Login::Guest {
+        name,
+        account,
+        groups,
+        local_privs: config.virtual_use_local_privs,
+    })
 }
 
 /// A system account through PAM, as vsftpd does it: PAM_RHOST, PAM_TTY "ftp" (fail2ban's
@@ -142,24 +213,27 @@ fn local_login(
     let name = pam.user().unwrap_or_else(|| user.to_vec());
     let name = String::from_utf8(name)
         .map_err(|_| Refusal::Credentials("user name is not UTF-8".into()))?;
-    let account = match creds::lookup_user(&name) {
-        Ok(Some(a)) => a,
-        _ => return Err(Refusal::Credentials(format!("no account {name}"))),
+    let login = if config.guest_enable {
+        // Virtual users (pam_userdb, pam_pwdfile) have no account of their own.
+        guest(config, name)?
+    } else {
+        let account = match creds::lookup_user(&name) {
+            Ok(Some(a)) => a,
+            _ => return Err(Refusal::Credentials(format!("no account {name}"))),
+        };
+        let groups = creds::groups_of(&account.name, account.gid)
+            .map_err(|e| Refusal::Unavailable(format!("groups of {name}: {e}")))?;
+        Login::Local { account, groups }
     };
-    let groups = creds::groups_of(&account.name, account.gid)
-        .map_err(|e| Refusal::Unavailable(format!("groups of {name}: {e}")))?;
     pam.establish_cred()
         .map_err(|e| pam_err("credentials", e))?;
-    let keep = if config.session_support {
+    let keep = if config.session_support && !login.has_anonymous_rights() {
         pam.open_session().map_err(|e| pam_err("session", e))?;
         Some(pam)
     } else {
         None
     };
-    Ok(Granted {
-        login: Login::Local { account, groups },
-        pam: keep,
-    })
+    Ok(Granted { login, pam: keep })
 }
 
 /// The anonymous password (by convention an e-mail address) against the admin's lists, read
@@ -263,9 +337,6 @@ pub fn chown_upload(how: &ChownUpload, fd: std::os::fd::BorrowedFd<'_>) -> io::R
 /// uploads away (CAP_CHOWN): everything else goes, root included.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AfterLogin {
-    /// Root stays: a local login with session_support holds a PAM session that only root
-    /// can close (and whose modules may write utmp and wtmp), as in vsftpd.
-    pub keep_root: bool,
     /// The capabilities its duties need; all others are dropped from every set.
     pub capabilities: Vec<Capability>,
 }
@@ -281,13 +352,10 @@ pub fn after_login(config: &Config, login: &Login) -> AfterLogin {
     {
         capabilities.push(Capability::NetBindService);
     }
-    if config.chown_uploads && matches!(login, Login::Anonymous { .. }) {
+    if config.chown_uploads && login.has_anonymous_rights() {
         capabilities.push(Capability::Chown);
     }
-    AfterLogin {
-        keep_root: config.session_support && !login.is_anonymous(),
-        capabilities,
-    }
+    AfterLogin { capabilities }
 }
 
 #[cfg(test)]
@@ -391,7 +459,6 @@ mod tests {
     fn least_privilege_after_login() {
         let mut c = config();
         assert_eq!(after_login(&c, &anon()).capabilities, vec![]);
-        assert!(!after_login(&c, &anon()).keep_root);
         c.connect_from_port_20 = true;
         assert_eq!(
             after_login(&c, &anon()).capabilities,

@@ -44,13 +44,14 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
         settings,
         peer: ctrl.peer.ip(),
     };
-    let login = match prelogin::run(settings, &mut ctrl, &mut auth) {
-        Ok(Some(login)) => login,
+    let (login, own_settings) = match prelogin::run(settings, &mut ctrl, &mut auth) {
+        Ok(Some(accepted)) => accepted,
         Ok(None) | Err(_) => {
             ctrl.shutdown();
             return 0;
         }
     };
+    let settings: &Settings = own_settings.as_deref().unwrap_or(settings);
     let (root, cwd) = match open_root(settings, prepared, &login) {
         Ok(placed) => placed,
         Err(msg) => {
@@ -60,7 +61,11 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
         }
     };
     let policy = PassivePolicy::from_config(&settings.config, ctrl.local.ip(), ctrl.peer.ip());
-    let chown = crate::privsep::helper::chown_target(settings, &login);
+    let chown = crate::jail::chown_target(
+        settings,
+        login.has_anonymous_rights(),
+        crate::sys::process::geteuid(),
+    );
     let passive = Box::new(LocalPassive::new(policy, chown));
     let mut session = postlogin::Session::new(settings, ctrl, root, login, passive);
     session.set_client_count(clients);

@@ -10,10 +10,14 @@ use crate::proto::command::{parse_prelogin, PreLoginCommand};
 use crate::proto::reply;
 use crate::proto::Password;
 
+/// A login this process serves, with its own settings when user_config_dir has a file for it.
+pub type LoggedIn = (Login, Option<Box<Settings>>);
+
 /// What became of a login attempt.
 pub enum Outcome {
-    /// Accepted; this process goes on to serve it (one-process model).
-    LoggedIn(Login),
+    /// Accepted; this process goes on to serve it (one-process model), with the login's own
+    /// settings when user_config_dir has a file for it.
+    LoggedIn(Login, Option<Box<Settings>>),
     /// Accepted; another process serves it (two-process model): stop reading.
     HandedOver,
     /// `530 Login incorrect.`
@@ -47,7 +51,10 @@ impl Authenticator for LocalAuth<'_> {
         match crate::privsep::helper::accept(self.settings, &ctx, user, password) {
             Ok(accepted) => {
                 privops::login_delay(c.delay_successful_login);
-                Ok(Outcome::LoggedIn(accepted.login))
+                Ok(Outcome::LoggedIn(
+                    accepted.login,
+                    accepted.settings.map(Box::new),
+                ))
             }
             Err(_) => {
                 privops::login_delay(c.delay_failed_login);
@@ -93,8 +100,8 @@ pub fn session_files(settings: &Settings) -> Result<Option<Vec<u8>>, String> {
 /// e-mail lists are checked against).
 const NO_ANON_PASSWORD: &[u8] = b"<no password>";
 
-/// Runs the pre-login loop until a login succeeds: `Some(login)` to serve here, `None` when
-/// another process serves it; `Err` when the session must end.
+/// Runs the pre-login loop until a login succeeds: `Some((login, its own settings))` to serve
+/// here, `None` when another process serves it; `Err` when the session must end.
 ///
 /// Every refused login (`530 Login incorrect.`) counts; at max_login_fails the session ends
 /// right after that reply, as vsftpd's `check_login_fails` (with 0, the first failure ends it).
@@ -102,7 +109,7 @@ pub fn run(
     settings: &Settings,
     ctrl: &mut Control,
     auth: &mut dyn Authenticator,
-) -> Result<Option<Login>, Ended> {
+) -> Result<Option<LoggedIn>, Ended> {
     let c = &settings.config;
     let mut user: Option<Vec<u8>> = None;
     let mut unknown = 0u32;
@@ -125,7 +132,7 @@ pub fn run(
                 let anon = is_anonymous_name(&name) && c.anonymous_enable;
                 if name.len() > limits::MAX_USERNAME {
                     ctrl.reply(reply::LOGIN_INCORRECT)?;
-                } else if !anon && !c.local_enable {
+                } else if !anon && !c.local_enable && c.virtual_users_file.is_none() {
                     ctrl.reply(reply::ANON_ONLY)?;
                 } else if c.userlist_enable && !auth.user_allowed(&name)? {
                     // Refused before any password is asked for (vsftpd's user list).
@@ -133,7 +140,7 @@ pub fn run(
                 } else if anon && c.no_anon_password {
                     let password = Password::new(NO_ANON_PASSWORD.to_vec());
                     match auth.authenticate(&name, password)? {
-                        Outcome::LoggedIn(login) => return Ok(Some(login)),
+                        Outcome::LoggedIn(login, own) => return Ok(Some((login, own))),
                         Outcome::HandedOver => return Ok(None),
                         Outcome::Refused => failed_with(ctrl, reply::LOGIN_INCORRECT)?,
                     }
@@ -149,7 +156,7 @@ pub fn run(
                 };
                 if !password.exceeds_limit() {
                     match auth.authenticate(&name, password)? {
-                        Outcome::LoggedIn(login) => return Ok(Some(login)),
+                        Outcome::LoggedIn(login, own) => return Ok(Some((login, own))),
                         Outcome::HandedOver => return Ok(None),
                         Outcome::Refused => {}
                     }

@@ -6,6 +6,7 @@
 //! `src/sys/` may use `libc::`, `nix::` or `unsafe`.
 
 pub mod creds;
+pub mod crypt;
 pub mod fdpass;
 pub mod fs;
 pub mod net;

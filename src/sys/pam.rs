@@ -61,8 +61,6 @@ pub const PAM_ERROR_MSG: c_int = 3;
 pub const PAM_TEXT_INFO: c_int = 4;
 
 // Items.
-/// The service name (set by pam_start).
-pub const PAM_SERVICE: c_int = 1;
 /// The user name.
 pub const PAM_USER: c_int = 2;
 /// The terminal name (vsftpd sets "ftp").
@@ -77,8 +75,6 @@ pub const PAM_RUSER: c_int = 8;
 pub const PAM_ESTABLISH_CRED: c_int = 0x2;
 /// pam_setcred: delete them.
 pub const PAM_DELETE_CRED: c_int = 0x4;
-/// Any call: ask the modules not to emit messages.
-pub const PAM_SILENT: c_int = 0x8000;
 
 /// Linux-PAM's own bound on the messages of one conversation call (PAM_MAX_NUM_MSG).
 const MAX_NUM_MSG: c_int = 32;
@@ -102,6 +98,9 @@ struct PamResponse {
     resp: *mut c_char,
     resp_retcode: c_int,
 }
+
+/// libpam's functions of the handle and flags alone.
+type PamCall = unsafe extern "C" fn(*mut PamHandle, c_int) -> c_int;
 
 type ConvFn = unsafe extern "C" fn(
     num_msg: c_int,
@@ -307,39 +306,38 @@ impl Pam {
         self.check(rc)
     }
 
+    /// One of libpam's calls that take the handle and flags: the status recorded, as a
+    /// `Result`.
+    fn call(&mut self, f: PamCall, flags: c_int) -> Result<(), PamError> {
+        // SAFETY: the handle is live (from a successful pam_start, not yet ended); `f` is one
+        // of libpam's (pamh, flags) functions.
+        let rc = unsafe { f(self.handle, flags) };
+        self.check(rc)
+    }
+
     /// `pam_acct_mgmt(0)`: is the account usable now (not expired, not locked by policy)?
     pub fn acct_mgmt(&mut self) -> Result<(), PamError> {
-        // SAFETY: the handle is live.
-        let rc = unsafe { pam_acct_mgmt(self.handle, 0) };
-        self.check(rc)
+        self.call(pam_acct_mgmt, 0)
     }
 
     /// `pam_setcred(PAM_ESTABLISH_CRED)`. Call it before giving up root.
     pub fn establish_cred(&mut self) -> Result<(), PamError> {
-        // SAFETY: the handle is live.
-        let rc = unsafe { pam_setcred(self.handle, PAM_ESTABLISH_CRED) };
-        self.check(rc)
+        self.call(pam_setcred, PAM_ESTABLISH_CRED)
     }
 
     /// `pam_setcred(PAM_DELETE_CRED)`.
     pub fn delete_cred(&mut self) -> Result<(), PamError> {
-        // SAFETY: the handle is live.
-        let rc = unsafe { pam_setcred(self.handle, PAM_DELETE_CRED) };
-        self.check(rc)
+        self.call(pam_setcred, PAM_DELETE_CRED)
     }
 
     /// `pam_open_session(0)`.
     pub fn open_session(&mut self) -> Result<(), PamError> {
-        // SAFETY: the handle is live.
-        let rc = unsafe { pam_open_session(self.handle, 0) };
-        self.check(rc)
+        self.call(pam_open_session, 0)
     }
 
     /// `pam_close_session(0)`.
     pub fn close_session(&mut self) -> Result<(), PamError> {
-        // SAFETY: the handle is live.
-        let rc = unsafe { pam_close_session(self.handle, 0) };
-        self.check(rc)
+        self.call(pam_close_session, 0)
     }
 
     /// PAM_USER as the stack left it (a module may have mapped the name), as bytes; `None`

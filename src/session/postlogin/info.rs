@@ -57,10 +57,9 @@ impl Session<'_> {
                 crate::jail::ftp_username(c).as_bytes().to_vec(),
                 u64::from(c.anon_max_rate),
             ),
-            Login::Local { account, .. } => (
-                account.name.as_bytes().to_vec(),
-                u64::from(c.local_max_rate),
-            ),
+            Login::Local { account, .. } | Login::Guest { account, .. } => {
+                (account.name.as_bytes().to_vec(), self.rate_max())
+            }
         };
         let status = ServerStatus {
             remote_ip: self.ctrl.peer.ip().to_string().into_bytes(),
@@ -80,9 +79,10 @@ impl Session<'_> {
     /// non-anonymous sessions. An anonymous SITE of any kind, HELP included, falls through to
     /// its `550 Permission denied.` list.
     pub(super) fn site(&mut self, sub: SiteCommand) -> Result<(), Ended> {
-        match &self.login {
-            Login::Anonymous { .. } => self.ctrl.reply(reply::PERMISSION_DENIED),
-            Login::Local { .. } => self.site_local(sub),
+        if self.login.has_anonymous_rights() {
+            self.ctrl.reply(reply::PERMISSION_DENIED)
+        } else {
+            self.site_local(sub)
         }
     }
 }

@@ -55,7 +55,7 @@ pub struct Session<'a> {
     mlst_facts: crate::data::mlsx::Facts,
     /// Directories whose message_file this session has shown (dirmessage_enable).
     visited: messages::Visited,
-    /// The path RNFR named, for the RNTO that must come next.
+    /// The path RNFR named, until the next RNTO (vsftpd keeps it across other commands).
     rnfr: Option<Vec<u8>>,
     /// The umask of what this session creates (anon_umask or local_umask; SITE UMASK).
     umask: u32,
@@ -139,8 +139,6 @@ impl<'a> Session<'a> {
     /// Handles one command; `Ok(false)` ends the session (QUIT).
     fn dispatch(&mut self, cmd: Command) -> Result<bool, Ended> {
         let c = &self.settings.config;
-        // RNFR holds for the very next command only, which must be RNTO.
-        let rnfr = self.rnfr.take();
         // REST applies to the very next command only.
         match cmd {
             Command::Empty => {}
@@ -149,7 +147,7 @@ impl<'a> Session<'a> {
                 return Ok(false);
             }
             // An anonymous session is vsftpd's "guest" here.
-            Command::User(_) if self.login.is_anonymous() => {
+            Command::User(_) if !matches!(self.login, Login::Local { .. }) => {
                 self.ctrl.reply(reply::CANT_CHANGE_FROM_GUEST)?
             }
             Command::User(_) => self.ctrl.reply(reply::CANT_CHANGE_USER)?,
@@ -213,7 +211,7 @@ impl<'a> Session<'a> {
             Command::Mkd(arg) => self.mkd(&arg)?,
             Command::Rmd(arg) => self.rmd(&arg)?,
             Command::Rnfr(arg) => self.rnfr(&arg)?,
-            Command::Rnto(arg) => self.rnto(&arg, rnfr)?,
+            Command::Rnto(arg) => self.rnto(&arg)?,
             Command::Mfmt(arg) => self.mfmt(&arg)?,
             Command::Size(arg) => self.size(&arg)?,
             Command::Help => self.ctrl.send(&reply::help())?,
@@ -292,8 +290,7 @@ impl<'a> Session<'a> {
     /// anon_world_readable_only: an anonymous session gets only what "other" may read, even
     /// when its process could read more (vsftpd's default).
     fn world_readable_only(&self) -> bool {
-        matches!(self.login, Login::Anonymous { .. })
-            && self.settings.config.anon_world_readable_only
+        self.login.has_anonymous_rights() && self.settings.config.anon_world_readable_only
     }
 
     fn may_read(&self, mode: u32) -> bool {

@@ -15,7 +15,6 @@ use std::os::fd::AsFd;
 use std::time::Duration;
 
 use super::Session;
-use crate::auth::Login;
 use crate::data::listing;
 use crate::data::transfer::{self, RecvOptions};
 use crate::fs::pattern::NamePattern;
@@ -51,7 +50,7 @@ impl Session<'_> {
     pub(super) fn may_write(&self, class: WriteClass) -> bool {
         let c = &self.settings.config;
         c.write_enable
-            && (!self.login.is_anonymous()
+            && (!self.login.has_anonymous_rights()
                 || match class {
                     WriteClass::Upload => c.anon_upload_enable,
                     WriteClass::Mkdir => c.anon_mkdir_write_enable,
@@ -61,9 +60,10 @@ impl Session<'_> {
 
     /// The umask a session starts with: anon_umask or local_umask.
     pub(super) fn initial_umask(&self) -> u32 {
-        match self.login {
-            Login::Anonymous { .. } => self.settings.config.anon_umask,
-            Login::Local { .. } => self.settings.config.local_umask,
+        if self.login.has_anonymous_rights() {
+            self.settings.config.anon_umask
+        } else {
+            self.settings.config.local_umask
         }
     }
 
@@ -85,10 +85,8 @@ impl Session<'_> {
             return self.ctrl.reply(reply::USE_PORT_OR_PASV);
         }
         let c = &self.settings.config;
+        // Unlike a download, an upload may resume in ASCII mode (vsftpd).
         let ascii = self.ascii && c.ascii_upload_enable;
-        if self.ascii && rest != 0 {
-            return self.ctrl.reply(reply::NO_ASCII_RESUME);
-        }
         let base: &[u8] = if how == Upload::Stou && arg.is_empty() {
             b"STOU"
         } else {
@@ -106,7 +104,7 @@ impl Session<'_> {
             }
             Upload::Appe => sysfs::open_for_write(self.root.as_fd(), &path, WriteHow::Append, mode)
                 .map(|fd| (fd, path, base.to_vec())),
-            Upload::Stou => self.create_unique(base),
+            Upload::Stou => self.create_unique(base, arg.is_empty()),
         };
         let Ok((fd, path, name)) = opened else {
             return self.ctrl.reply(reply::CREATE_FAILED);
@@ -125,7 +123,7 @@ impl Session<'_> {
         if positioned.is_err() {
             return self.ctrl.reply(reply::CREATE_FAILED);
         }
-        if c.chown_uploads && self.login.is_anonymous() && how != Upload::Appe {
+        if c.chown_uploads && self.login.has_anonymous_rights() && how != Upload::Appe {
             // chown_upload_mode while the file is still ours; then the helper gives it away
             // (it checks it is a regular file this session's user owns). A failure leaves the
             // file as it is, as vsftpd.
@@ -171,16 +169,18 @@ impl Session<'_> {
         }
     }
 
-    /// STOU: the first of `base`, `base.1` … that does not exist yet, created exclusively
-    /// (so two sessions can never get the same name). Returns the fd, the path and the name
-    /// as the client sees it.
+    /// STOU: the first of `base`, `base.1` … that does not exist yet (without a name given,
+    /// `STOU.1`, `STOU.2` …: vsftpd always numbers those), created exclusively (so two
+    /// sessions can never get the same name). Returns the fd, the path and the name as the
+    /// client sees it.
     fn create_unique(
         &self,
         base: &[u8],
+        numbered: bool,
     ) -> std::io::Result<(std::os::fd::OwnedFd, Vec<u8>, Vec<u8>)> {
         let mode = self.settings.config.file_open_mode;
         let mut last = std::io::Error::from(std::io::ErrorKind::AlreadyExists);
-        for n in 0..STOU_TRIES {
+        for n in u32::from(numbered)..STOU_TRIES {
             let mut name = base.to_vec();
             if n > 0 {
                 name.extend_from_slice(format!(".{n}").as_bytes());
@@ -209,6 +209,10 @@ impl Session<'_> {
     ) -> Result<(), Ended> {
         if !self.may_write(class) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
+        }
+        if arg.is_empty() {
+            // No name is no file (vsftpd's calls on ""), never the working directory.
+            return self.ctrl.reply(failed);
         }
         let path = self.arg_path(arg);
         if self.denied(&path) {
@@ -259,10 +263,14 @@ impl Session<'_> {
         }
     }
 
-    /// RNFR: the source must exist; it is kept for the next command, which must be RNTO.
+    /// RNFR: the source must exist; it is kept until the next RNTO (or RNFR), as vsftpd.
     pub(super) fn rnfr(&mut self, arg: &[u8]) -> Result<(), Ended> {
         if !self.may_write(WriteClass::Other) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
+        }
+        self.rnfr = None;
+        if arg.is_empty() {
+            return self.ctrl.reply(reply::RNFR_FAILED);
         }
         let path = self.arg_path(arg);
         if self.denied(&path) {
@@ -277,13 +285,16 @@ impl Session<'_> {
         }
     }
 
-    pub(super) fn rnto(&mut self, arg: &[u8], from: Option<Vec<u8>>) -> Result<(), Ended> {
+    pub(super) fn rnto(&mut self, arg: &[u8]) -> Result<(), Ended> {
         if !self.may_write(WriteClass::Other) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
-        let Some(from) = from else {
+        let Some(from) = self.rnfr.take() else {
             return self.ctrl.reply(reply::RNFR_FIRST);
         };
+        if arg.is_empty() {
+            return self.ctrl.reply(reply::RENAME_FAILED);
+        }
         let to = self.arg_path(arg);
         if self.denied(&to) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
@@ -355,7 +366,7 @@ impl Session<'_> {
         let set = listing::parse_mdtm_timestamp(stamp)
             .map(|t| t - self.local_time_offset(t))
             .ok_or(())
-            .and_then(|t| sysfs::set_mtime_in_root(self.root.as_fd(), &path, t).map_err(drop));
+            .and_then(|t| self.set_file_mtime(&path, t).map_err(drop));
         Some(match set {
             Ok(()) => self.ctrl.reply(reply::MDTM_SET_OK),
             Err(()) => self.ctrl.reply(reply::MDTM_SET_FAILED),
@@ -378,10 +389,20 @@ impl Session<'_> {
         if self.denied(&path) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
-        match sysfs::set_mtime_in_root(self.root.as_fd(), &path, t) {
+        match self.set_file_mtime(&path, t) {
             Ok(()) => self.ctrl.send(&reply::mfmt_ok(stamp, name)),
             Err(_) => self.ctrl.reply(reply::MDTM_SET_FAILED),
         }
+    }
+
+    /// Sets the time of a regular file; anything else is refused (vsftpd sets times on files
+    /// only).
+    fn set_file_mtime(&self, path: &[u8], t: i64) -> std::io::Result<()> {
+        let fd = sysfs::open_in_root(self.root.as_fd(), path, OpenKind::Path)?;
+        if !sysfs::fstat(fd.as_fd())?.is_regular() {
+            return Err(std::io::Error::from(std::io::ErrorKind::InvalidInput));
+        }
+        sysfs::set_mtime_in_root(self.root.as_fd(), path, t)
     }
 
     /// With use_localtime, timestamps are the server's local time (as vsftpd reads and writes

@@ -196,7 +196,7 @@ impl Session<'_> {
     /// sessions, local_max_rate for the others (vsftpd).
     pub(super) fn rate_max(&self) -> u64 {
         let c = &self.settings.config;
-        if matches!(self.login, crate::auth::Login::Anonymous { .. }) {
+        if self.login.has_anonymous_rights() {
             u64::from(c.anon_max_rate)
         } else {
             u64::from(c.local_max_rate)
