@@ -362,6 +362,7 @@ pub fn confine(
         return Err("the session helper is gone".into());
     }
     creds::forbid_fork().map_err(|e| format!("setrlimit RLIMIT_NPROC: {e}"))?;
+    creds::forbid_core_dumps().map_err(|e| format!("setrlimit RLIMIT_CORE: {e}"))?;
     process::set_no_new_privs().map_err(|e| format!("prctl PR_SET_NO_NEW_PRIVS: {e}"))?;
     if settings.config.seccomp_sandbox {
         let (compiled, filter): (_, fn() -> seccomp::Filter) = match how.phase {
