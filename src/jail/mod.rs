@@ -361,8 +361,7 @@ pub fn confine(
     if process::getppid() != helper {
         return Err("the session helper is gone".into());
     }
-    creds::forbid_fork().map_err(|e| format!("setrlimit RLIMIT_NPROC: {e}"))?;
-    creds::forbid_core_dumps().map_err(|e| format!("setrlimit RLIMIT_CORE: {e}"))?;
+    creds::confined_limits().map_err(|e| format!("setrlimit: {e}"))?;
     process::set_no_new_privs().map_err(|e| format!("prctl PR_SET_NO_NEW_PRIVS: {e}"))?;
     if settings.config.seccomp_sandbox {
         let (compiled, filter): (_, fn() -> seccomp::Filter) = match how.phase {

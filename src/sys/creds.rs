@@ -117,25 +117,18 @@ pub fn drop_bounding_set() -> io::Result<()> {
     Ok(())
 }
 
-/// RLIMIT_CORE 0: a crash leaves no core file (it could hold a password or a client's data).
-pub fn forbid_core_dumps() -> io::Result<()> {
-    let lim = libc::rlimit {
+/// The limits of a confined process: RLIMIT_NPROC 0 (it can no longer fork, which a session
+/// never needs) and RLIMIT_CORE 0 (a crash leaves no core file, which could hold a password
+/// or a client's data).
+pub fn confined_limits() -> io::Result<()> {
+    let zero = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
-    // SAFETY: setrlimit with a valid rlimit struct.
-    cerr(unsafe { libc::setrlimit(libc::RLIMIT_CORE, &lim) })?;
-    Ok(())
-}
-
-/// RLIMIT_NPROC 0: the process can no longer fork (a confined session never needs to).
-pub fn forbid_fork() -> io::Result<()> {
-    let lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: setrlimit with a valid rlimit struct.
-    cerr(unsafe { libc::setrlimit(libc::RLIMIT_NPROC, &lim) })?;
+    for resource in [libc::RLIMIT_NPROC, libc::RLIMIT_CORE] {
+        // SAFETY: setrlimit with a valid rlimit struct.
+        cerr(unsafe { libc::setrlimit(resource, &zero) })?;
+    }
     Ok(())
 }
 
