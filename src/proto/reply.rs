@@ -545,15 +545,17 @@ pub fn umask_set(mask: u32) -> Vec<u8> {
 
 /// FEAT as vsftpd 3.0.5 with ssl_enable=NO, port_enable=YES, pasv_enable=YES, plus our MLST line.
 pub fn feat() -> Vec<u8> {
-    feat_with(true, true)
+    feat_with(true, true, false)
 }
 
 /// FEAT with vsftpd's conditions: EPRT only with port_enable; EPSV and PASV only with
 /// pasv_enable. Lines in alphabetical order, ours (MLST) where the order puts it. The TLS lines
 /// (AUTH TLS, PBSZ, PROT) come with FTPS. (Debian's 3.0.3 build leaves out ` UTF8` unless its
 /// own utf8_filesystem=YES; upstream and RHEL always send it, as we do.)
-pub fn feat_with(port_enable: bool, pasv_enable: bool) -> Vec<u8> {
-    let mut body: Vec<&[u8]> = Vec::with_capacity(10);
+/// `mfmt`: list our MFMT (only where times may be set: write_enable and mdtm_write), so that
+/// clients such as rclone use it.
+pub fn feat_with(port_enable: bool, pasv_enable: bool, mfmt: bool) -> Vec<u8> {
+    let mut body: Vec<&[u8]> = Vec::with_capacity(11);
     if port_enable {
         body.push(b" EPRT");
     }
@@ -561,6 +563,9 @@ pub fn feat_with(port_enable: bool, pasv_enable: bool) -> Vec<u8> {
         body.push(b" EPSV");
     }
     body.push(b" MDTM");
+    if mfmt {
+        body.push(b" MFMT");
+    }
     body.push(FEAT_MLST.as_bytes());
     if pasv_enable {
         body.push(b" PASV");
@@ -823,7 +828,7 @@ mod tests {
             b"211-Features:\r\n EPRT\r\n EPSV\r\n MDTM\r\n MLST type*;size*;modify*;perm*;unique*;\r\n PASV\r\n REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n211 End\r\n"
         );
         assert_eq!(
-            feat_with(false, false),
+            feat_with(false, false, false),
             b"211-Features:\r\n MDTM\r\n MLST type*;size*;modify*;perm*;unique*;\r\n REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n211 End\r\n"
         );
     }

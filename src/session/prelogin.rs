@@ -167,7 +167,11 @@ pub fn run(
                 let _ = ctrl.reply(reply::GOODBYE);
                 return Err(Ended::Closed);
             }
-            PreLoginCommand::Feat => ctrl.send(&reply::feat_with(c.port_enable, c.pasv_enable))?,
+            PreLoginCommand::Feat => ctrl.send(&reply::feat_with(
+                c.port_enable,
+                c.pasv_enable,
+                c.write_enable && c.mdtm_write,
+            ))?,
             PreLoginCommand::Opts(arg) => ctrl.reply(super::postlogin::opts_reply(&arg))?,
             PreLoginCommand::Http => {
                 let _ = ctrl.reply(reply::HTTP_NOT_ALLOWED);

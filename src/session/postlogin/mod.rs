@@ -157,9 +157,11 @@ impl<'a> Session<'a> {
             }
             Command::Pass(_) => self.ctrl.reply(reply::ALREADY_LOGGED_IN)?,
             Command::Syst => self.ctrl.reply(reply::SYST)?,
-            Command::Feat => self
-                .ctrl
-                .send(&reply::feat_with(c.port_enable, c.pasv_enable))?,
+            Command::Feat => self.ctrl.send(&reply::feat_with(
+                c.port_enable,
+                c.pasv_enable,
+                c.write_enable && c.mdtm_write,
+            ))?,
             Command::Opts(arg) => self.opts(&arg)?,
             Command::Noop => self.ctrl.reply(reply::NOOP)?,
             Command::Pwd => {

@@ -97,11 +97,16 @@ impl Session<'_> {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
         let mode = c.file_open_mode;
+        // With anonymous rights an upload may not replace a file unless
+        // anon_other_write_enable lets it (vsftpd creates such uploads exclusively).
+        let stor = if self.login.has_anonymous_rights() && !c.anon_other_write_enable {
+            WriteHow::CreateNew
+        } else {
+            WriteHow::CreateOrOpen
+        };
         let opened = match how {
-            Upload::Stor => {
-                sysfs::open_for_write(self.root.as_fd(), &path, WriteHow::CreateOrOpen, mode)
-                    .map(|fd| (fd, path, base.to_vec()))
-            }
+            Upload::Stor => sysfs::open_for_write(self.root.as_fd(), &path, stor, mode)
+                .map(|fd| (fd, path, base.to_vec())),
             Upload::Appe => sysfs::open_for_write(self.root.as_fd(), &path, WriteHow::Append, mode)
                 .map(|fd| (fd, path, base.to_vec())),
             Upload::Stou => self.create_unique(base, arg.is_empty()),
