@@ -5,8 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
-/// The most code lines the trusted base may have.
-const BUDGET: usize = 3_500;
+/// The most code lines the trusted base may have. It was 3,500 when the privileged code moved
+/// into one room (2,630 lines then); the PAM and libcrypt bindings, the write primitives,
+/// Landlock and the confined walk for kernels without openat2 are FFI that can only live in
+/// src/sys, and took it to about 3,850. Growing it again is a decision, not a drift.
+const BUDGET: usize = 4_000;
 
 const BEGIN: &str = "<!-- trusted-base:begin -->";
 const END: &str = "<!-- trusted-base:end -->";

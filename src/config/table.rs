@@ -472,6 +472,8 @@ tunables! {
     // ---- Sandbox ---------------------------------------------------------------------------
     seccomp_sandbox: Bool = "YES" / "NO"; Upstream; Implemented;
         "Confine session processes with a seccomp system call filter (Red Hat's build turns it off).";
+    landlock_enable: Bool = "YES"; Ours; Implemented;
+        "After login (two-process model), Landlock takes away the file rights FTP never needs — executing files, making device nodes, sockets and FIFOs — while reading and writing stay as Unix permissions allow; a kernel without it (before 5.19) runs sessions without it, with a start-up note.";
     isolate: Bool = "YES"; Upstream;
         NoEffect("the same guarantee comes from seccomp: the protocol process cannot create sockets");
         "Run each session in new PID and IPC namespaces.";

@@ -60,7 +60,7 @@ fn names_and_aliases_are_unique() {
             assert!(seen.insert(*alias), "{alias} twice");
         }
     }
-    assert_eq!(seen.len(), 151);
+    assert_eq!(seen.len(), 152);
 }
 
 #[test]

@@ -94,7 +94,7 @@ pub fn main() -> i32 {
 }
 
 /// Checks that need the running system, not just the file: privilege and the kernel's
-/// seccomp support for the two-process model.
+/// seccomp support for the two-process model, and a note when it has no usable Landlock.
 fn startup_checks(settings: &Settings) -> Result<(), String> {
     let c = &settings.config;
     if c.run_as_launching_user {
@@ -111,6 +111,18 @@ fn startup_checks(settings: &Settings) -> Result<(), String> {
         })?;
     } else {
         say("warning: seccomp_sandbox=NO: session processes may create network sockets (the network restriction is off)");
+    }
+    // Once, at start-up, and only in standalone mode: in inetd mode stderr may be the
+    // client's socket (xinetd), and the note would come before the banner on every session.
+    if c.landlock_enable && (c.listen || c.listen_ipv6) {
+        use crate::sys::landlock;
+        match landlock::abi_version() {
+            None => say("note: this kernel has no Landlock; sessions run without it (landlock_enable=NO silences this)"),
+            Some(v) if v < landlock::MIN_ABI => say(&format!(
+                "note: this kernel's Landlock (ABI {v}) would refuse renames across directories; sessions run without it (landlock_enable=NO silences this)"
+            )),
+            Some(_) => {}
+        }
     }
     Ok(())
 }

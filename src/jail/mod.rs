@@ -23,7 +23,7 @@ use crate::auth::{lists, Login};
 use crate::config::{Config, Settings};
 use crate::proto::reply;
 use crate::sys::creds::{self, Account};
-use crate::sys::{fs, process, seccomp, signal};
+use crate::sys::{fs, landlock, process, seccomp, signal};
 
 /// What every session of one configuration needs that does not depend on the client,
 /// worked out before the fork: by the listener at start-up and on each reload (inetd mode:
@@ -38,6 +38,10 @@ pub struct Prepared {
     /// The two seccomp filters, when seccomp_sandbox is on and they compiled.
     pre_filter: Option<seccomp::Compiled>,
     post_filter: Option<seccomp::Compiled>,
+    /// landlock_enable, and the kernel has a Landlock this daemon can use: decided once here,
+    /// so that a session either gets it or (no Landlock) runs with seccomp alone, as the
+    /// start-up note said; it never finds out by failing.
+    landlock: bool,
 }
 
 impl Prepared {
@@ -62,6 +66,7 @@ impl Prepared {
                 .seccomp_sandbox
                 .then(|| seccomp::post_login_filter().compile().ok())
                 .flatten(),
+            landlock: c.landlock_enable && landlock::usable(),
         }
     }
 
@@ -325,7 +330,8 @@ pub enum Phase {
     PostLogin,
 }
 
-/// Chroot, drop every capability and privilege, and (with seccomp_sandbox) load the filter.
+/// Chroot, drop every capability and privilege, after login take away the file rights FTP
+/// never needs (landlock_enable), and (with seccomp_sandbox) load the filter.
 /// Runs as root in a freshly forked child; afterwards nothing of root is left.
 pub fn confine(
     settings: &Settings,
@@ -363,6 +369,12 @@ pub fn confine(
     }
     creds::confined_limits().map_err(|e| format!("setrlimit: {e}"))?;
     process::set_no_new_privs().map_err(|e| format!("prctl PR_SET_NO_NEW_PRIVS: {e}"))?;
+    // After no_new_privs (Landlock requires it) and before seccomp (whose filters do not
+    // allow the Landlock calls). After login only: before it the process has no file system
+    // calls at all.
+    if prepared.landlock && matches!(how.phase, Phase::PostLogin) {
+        landlock::deny_exec_and_special_files().map_err(|e| format!("landlock: {e}"))?;
+    }
     if settings.config.seccomp_sandbox {
         let (compiled, filter): (_, fn() -> seccomp::Filter) = match how.phase {
             Phase::PreLogin => (&prepared.pre_filter, seccomp::pre_login_filter),

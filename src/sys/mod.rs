@@ -9,6 +9,7 @@ pub mod creds;
 pub mod crypt;
 pub mod fdpass;
 pub mod fs;
+pub mod landlock;
 pub mod net;
 pub mod pam;
 pub mod process;

@@ -8,6 +8,8 @@ mod dirlist;
 mod info;
 mod messages;
 mod names;
+#[cfg(debug_assertions)]
+mod selftest;
 mod write;
 mod xfer;
 
@@ -107,6 +109,13 @@ impl<'a> Session<'a> {
         while let Ok(line) = self.ctrl.read_line() {
             if !self.command_allowed(&line) {
                 if self.ctrl.reply(reply::PERMISSION_DENIED).is_err() {
+                    break;
+                }
+                continue;
+            }
+            #[cfg(debug_assertions)]
+            if let Some(done) = self.selftest(&line) {
+                if done.is_err() {
                     break;
                 }
                 continue;
