@@ -542,6 +542,12 @@ fn helper_ends_the_session_on_hostile_messages() {
             true,
         ),
         ("oversized after login", true, big, false),
+        (
+            "a chown request without its fd",
+            true,
+            PostLoginRequest::ChownUpload.encode(),
+            false,
+        ),
     ];
     for (what, post, bytes, with_fd) in cases {
         let (result, got) = drive(post, move |raw| {
@@ -557,6 +563,33 @@ fn helper_ends_the_session_on_hostile_messages() {
             "{what}: the helper answered instead of ending the session"
         );
     }
+}
+
+/// A chown request must carry exactly one fd: two are a violation too; and without
+/// chown_uploads a well-formed request is refused, the file untouched.
+#[test]
+fn helper_chown_requests_are_checked() {
+    let (result, _) = drive(true, |raw| {
+        let a = std::fs::File::open("/dev/null").unwrap();
+        let b = std::fs::File::open("/dev/null").unwrap();
+        let bytes = PostLoginRequest::ChownUpload.encode();
+        fdpass::send_msg(raw.as_fd(), &bytes, &[a.as_fd(), b.as_fd()]).unwrap();
+        answer(raw)
+    });
+    let err = result.expect_err("two fds");
+    assert!(err.starts_with("Violation"), "{err}");
+    let (result, got) = drive(true, |raw| {
+        let f = std::fs::File::open("/dev/null").unwrap();
+        let bytes = PostLoginRequest::ChownUpload.encode();
+        fdpass::send_msg(raw.as_fd(), &bytes, &[f.as_fd()]).unwrap();
+        answer(raw)
+    });
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(
+        got,
+        Some(PostLoginReply::Failed(Failure::NotAllowed).encode()),
+        "chown_uploads is off: refused"
+    );
 }
 
 #[test]

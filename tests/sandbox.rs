@@ -215,3 +215,33 @@ fn every_login_class_is_confined() {
         &PathBuf::from(&base).join("vee"),
     );
 }
+
+/// The seccomp filter is enforced, not just loaded: a call outside the allow-list (execve,
+/// through the debug-only `SITE SELFTEST EXEC` hook) ends the session at once, and the trap
+/// handler names the call. (Landlock would refuse it too; seccomp comes first.)
+#[cfg(debug_assertions)]
+#[test]
+fn a_blocked_system_call_ends_the_session_and_is_named() {
+    if one_process_model() {
+        return;
+    }
+    let b = ServerBuilder::new("sandbox_trap");
+    std::fs::write(b.tree_path().join("prog"), "#!/bin/sh\nexit 0\n").unwrap();
+    set_mode(&b.tree_path().join("prog"), 0o755);
+    let server = b.start();
+    let mut c = server.login();
+    c.send("SITE SELFTEST EXEC prog").unwrap();
+    c.assert_closed();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = server.stderr();
+        if log.contains("seccomp: blocked system call") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no trap report: {log}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Other sessions go on.
+    let mut c = server.login();
+    c.cmd("NOOP").assert_is("200 NOOP ok.");
+}
