@@ -34,7 +34,4 @@ fn simulate_old_kernel() {
         std::process::exit(1);
     }
     say("note: simulating an old kernel: openat2 and Landlock fail with ENOSYS");
-    if !vsftpd_rs::sys::fs::probe_openat2() {
-        say("note: no openat2: paths are resolved by a confined walk");
-    }
 }

@@ -13,7 +13,7 @@ use std::path::Path;
 use common::*;
 
 const SIMULATE: &str = "VSFTPD_RS_SIMULATE_OLD_KERNEL";
-const NO_OPENAT2: &str = "vsftpd: note: no openat2: paths are resolved by a confined walk";
+const NO_OPENAT2: &str = "vsftpd: note: this kernel has no openat2; paths are resolved beneath each session's root by a confined walk";
 /// The tree's own etc/passwd: what every escape must find instead of the host's.
 const INSIDE: &str = "inside:x:1:1:the tree's own passwd\n";
 

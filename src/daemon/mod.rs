@@ -97,6 +97,10 @@ pub fn main() -> i32 {
 /// seccomp support for the two-process model, and a note when it has no usable Landlock.
 fn startup_checks(settings: &Settings) -> Result<(), String> {
     let c = &settings.config;
+    // Standalone only: in inetd mode stderr may be the client's socket.
+    if (c.listen || c.listen_ipv6) && !crate::sys::fs::probe_openat2() {
+        say("note: this kernel has no openat2; paths are resolved beneath each session's root by a confined walk");
+    }
     if c.run_as_launching_user {
         return Ok(());
     }
