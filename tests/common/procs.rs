@@ -141,6 +141,19 @@ pub fn wait_child_of(pid: u32, not: Option<u32>) -> u32 {
     }
 }
 
+/// Waits until `pid` has a child that is not in `before`, and returns it: the process of a
+/// session just started, when earlier ones may still be on their way out.
+pub fn new_child_of(pid: u32, before: &[u32]) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(c) = children(pid).into_iter().find(|p| !before.contains(p)) {
+            return c;
+        }
+        assert!(Instant::now() < deadline, "no new child of {pid}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// A field of /proc/PID/status, trimmed (panics when missing).
 pub fn status_field(pid: u32, name: &str) -> String {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
