@@ -12,6 +12,7 @@ pub mod fs;
 pub mod fuzzing;
 pub mod jail;
 pub mod limits;
+pub mod log;
 pub mod privsep;
 pub mod proto;
 pub mod session;

@@ -72,3 +72,7 @@ pub const DATA_NOTSENT_LOWAT: u32 = 32 * 1024;
 /// Freed memory a post-login process keeps for its next listing instead of returning it to
 /// the kernel (see `sys::process::keep_freed_memory`): a 10,000-entry directory needs ~0.5 MiB.
 pub const KEPT_FREE_MEMORY: usize = 4 * 1024 * 1024;
+
+/// What a helper relays to the logs of its children's standard error when they end (a seccomp
+/// trap's report, a panic): at most this many writes of theirs, each read up to 4 KiB.
+pub const MAX_RELAYED_REPORTS: usize = 64;

@@ -160,9 +160,13 @@ fn check_directory_is_not_a_config_file() {
 
 #[test]
 fn check_planned_tunable_at_non_default() {
-    let line = assert_config_error("listen=YES\nsyslog_enable=YES\n", 2, "syslog_enable=YES: ");
+    let line = assert_config_error(
+        "listen=YES\nsetproctitle_enable=YES\n",
+        2,
+        "setproctitle_enable=YES: ",
+    );
     assert!(
-        line.contains("recognised but not supported yet (planned in #11)"),
+        line.contains("recognised but not supported yet (planned in #12)"),
         "{line}"
     );
 }
@@ -172,7 +176,7 @@ fn check_planned_tunable_at_default_is_accepted() {
     let (_d, p) = conf_file(
         "check_planned_default",
         "vsftpd.conf",
-        "listen=YES\nsyslog_enable=NO\n",
+        "listen=YES\nsetproctitle_enable=NO\n",
     );
     let (code, out, err) = check(&p);
     assert_eq!(code, 0, "stdout {out:?} stderr {err:?}");

@@ -447,7 +447,9 @@ fn drive_with<T: Send + 'static>(
     let result = if post {
         helper::serve_postlogin(&s, &policy, None, &ch).map_err(|e| format!("{e:?}"))
     } else {
-        helper::serve_prelogin(&s, "127.0.0.1".parse().unwrap(), &ch)
+        let peer = "127.0.0.1".parse().unwrap();
+        let log = vsftpd_rs::log::SessionLog::disabled(peer);
+        helper::serve_prelogin(&s, peer, &ch, &log)
             .map(|_| ())
             .map_err(|e| format!("{e:?}"))
     };

@@ -40,6 +40,27 @@ impl Login {
         }
     }
 
+    /// How the logs name this login: the name its lines carry (an anonymous login goes by
+    /// ftp_username, as in vsftpd; a guest by its virtual name), xferlog's access mode, and an
+    /// anonymous login's password.
+    pub fn log_identity<'a>(
+        &'a self,
+        config: &'a crate::config::Config,
+    ) -> (&'a [u8], crate::log::Access, Option<&'a [u8]>) {
+        use crate::log::Access;
+        match self {
+            Login::Anonymous { password } => (
+                config
+                    .str_or_default("ftp_username", &config.ftp_username)
+                    .as_bytes(),
+                Access::Anonymous,
+                Some(password.as_bytes()),
+            ),
+            Login::Local { account, .. } => (account.name.as_bytes(), Access::Real, None),
+            Login::Guest { name, .. } => (name.as_bytes(), Access::Guest, None),
+        }
+    }
+
     pub fn is_anonymous(&self) -> bool {
         matches!(self, Login::Anonymous { .. })
     }

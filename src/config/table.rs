@@ -20,7 +20,7 @@
 
 use super::value::{self, Field, Value};
 use super::{Dialect, Kind, State, Tunable};
-use State::{Implemented, NoEffect, Planned, PlannedAccepted, Refused};
+use State::{Implemented, NoEffect, Planned, Refused};
 
 /// The Rust type of a field of each kind.
 macro_rules! kind_ty {
@@ -387,26 +387,28 @@ tunables! {
         "File names are UTF-8.";
 
     // ---- Logging ---------------------------------------------------------------------------
-    xferlog_enable: Bool = "NO"; Upstream; PlannedAccepted("#11");
-        "Log uploads and downloads.";
-    xferlog_std_format: Bool = "NO"; Upstream; PlannedAccepted("#11");
-        "Write the transfer log in wu-ftpd's xferlog format to xferlog_file.";
-    xferlog_file: Str = "/var/log/xferlog"; Upstream; Planned("#11");
-        "Path of the xferlog-format log.";
-    vsftpd_log_file: Str = "/var/log/vsftpd.log"; Upstream; Planned("#11");
-        "Path of the vsftpd-format log.";
-    dual_log_enable: Bool = "NO"; Upstream; Planned("#11");
+    xferlog_enable: Bool = "NO"; Upstream; Implemented;
+        "Log uploads and downloads (with logins and file operations: see xferlog_std_format and dual_log_enable).";
+    xferlog_std_format: Bool = "NO"; Upstream; Implemented;
+        "Write the transfer log in wu-ftpd's xferlog format to xferlog_file, and no vsftpd_log_file unless dual_log_enable=YES.";
+    xferlog_file: Str = "/var/log/xferlog"; Upstream; Implemented;
+        "Path of the xferlog-format log (created mode 0600; opened for each session, so logrotate needs no restart).";
+    vsftpd_log_file: Str = "/var/log/vsftpd.log"; Upstream; Implemented;
+        "Path of the vsftpd-format log (created mode 0600; opened for each session); '-' writes it to standard error.";
+    dual_log_enable: Bool = "NO"; Upstream; Implemented;
         "Write both the xferlog and the vsftpd-format log.";
-    syslog_enable: Bool = "NO"; Upstream; Planned("#11");
-        "Send the vsftpd-format log to syslog (facility FTP) instead of vsftpd_log_file.";
-    log_ftp_protocol: Bool = "NO"; Upstream; Planned("#11");
-        "Log every command and reply (vsftpd-format log).";
-    no_log_lock: Bool = "NO"; Upstream; Planned("#11");
-        "Do not lock the log file while writing to it.";
-    log_die: Bool = "NO"; Rhel; Planned("#11");
-        "Also send fatal errors to syslog.";
-    wc_logs_enable: Bool = "NO"; Rhel; Planned("#11");
-        "Treat logged names as multibyte text when replacing unprintable characters.";
+    syslog_enable: Bool = "NO"; Upstream; Implemented;
+        "Send the vsftpd-format log to syslog (ident vsftpd, facility FTP) instead of vsftpd_log_file.";
+    syslog_socket: Str = "/dev/log" @ value::absolute_path; Ours; Implemented;
+        "The local syslog socket that syslog_enable and log_die send to.";
+    log_ftp_protocol: Bool = "NO"; Upstream; Implemented;
+        "Log every command and reply (vsftpd-format log; the password of PASS is never logged).";
+    no_log_lock: Bool = "NO"; Upstream; Implemented;
+        "Do not lock the log file while writing a line to it.";
+    log_die: Bool = "NO"; Rhel; Implemented;
+        "Also send the reason a session dies ('500 OOPS: ...') to syslog.";
+    wc_logs_enable: Bool = "NO"; Rhel; Implemented;
+        "Read logged text as UTF-8 when replacing unprintable characters: invalid bytes and non-printable characters become '?' too.";
 
     // ---- FTPS ------------------------------------------------------------------------------
     ssl_enable: Bool = "NO"; Upstream; Planned("FTPS");

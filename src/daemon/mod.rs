@@ -86,6 +86,7 @@ pub fn main() -> i32 {
         return 1;
     }
     let c = &settings.config;
+    crate::log::install_daemon_reporter(c);
     if c.listen || c.listen_ipv6 {
         standalone::run(inv, settings)
     } else {
@@ -101,6 +102,8 @@ fn startup_checks(settings: &Settings) -> Result<(), String> {
     if (c.listen || c.listen_ipv6) && !crate::sys::fs::probe_openat2() {
         say("note: this kernel has no openat2; paths are resolved beneath each session's root by a confined walk");
     }
+    // A log that cannot be written must stop the daemon, not lose lines later.
+    crate::log::check_targets(c)?;
     if c.run_as_launching_user {
         return Ok(());
     }
@@ -140,10 +143,24 @@ pub fn serve_connection(
     stream: std::net::TcpStream,
     clients: u32,
 ) -> i32 {
+    // The session's logs, opened here by root (or the launching user) before anything forks
+    // or confines itself: its processes inherit them (crate::log).
+    let peer = match stream.peer_addr() {
+        Ok(p) => p.ip(),
+        Err(_) => return 0,
+    };
+    let log = match crate::log::SessionLog::open(&settings.config, peer) {
+        Ok(log) => log,
+        Err(msg) => return crate::jail::children::send_oops(&stream, &msg),
+    };
+    log.install_reporter();
+    log.connected();
     if settings.config.run_as_launching_user {
-        crate::session::run(settings, prepared, stream, clients)
+        crate::session::run(settings, prepared, stream, clients, log)
     } else {
-        crate::privsep::helper::run(settings, prepared, stream, clients)
+        let code = crate::privsep::helper::run(settings, prepared, stream, clients, &log);
+        log.relay_stderr();
+        code
     }
 }
 

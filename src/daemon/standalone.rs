@@ -211,7 +211,7 @@ fn serve(
         let ready = match net::poll(&fds, -1) {
             Ok(r) => r,
             Err(e) => {
-                say(&format!("poll failed: {e}"));
+                crate::log::report(&format!("poll failed: {e}"));
                 return 1;
             }
         };
@@ -253,14 +253,22 @@ fn serve(
 
 fn reload(inv: &Invocation, settings: &mut Settings) {
     notify::reloading();
-    match super::load_settings(inv) {
+    let loaded = super::load_settings(inv)
+        .map_err(|e| e.to_string())
+        .and_then(|new| {
+            // A log the new configuration cannot write would lose every session's lines.
+            crate::log::check_targets(&new.config).map(|()| new)
+        });
+    match loaded {
         Ok(new) => {
             for w in &new.warnings {
                 say(&format!("warning: {w}"));
             }
             *settings = new;
+            crate::log::install_daemon_reporter(&settings.config);
+            crate::log::note("reloaded the configuration; new sessions use it");
         }
-        Err(e) => say(&format!(
+        Err(e) => crate::log::report(&format!(
             "reload failed, keeping the old configuration: {e}"
         )),
     }
@@ -307,7 +315,7 @@ fn accept_all(listener: &TcpListener, serving: &Serving<'_>, sessions: &mut Sess
                 process::exit_now(code);
             }
             Err(e) => {
-                say(&format!("fork failed: {e}"));
+                crate::log::report(&format!("fork failed: {e}"));
                 refuse(stream, reply::SERVICE_UNAVAILABLE);
             }
         }

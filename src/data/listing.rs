@@ -829,6 +829,13 @@ fn date_of_day(days: i64) -> Ymd {
     }
 }
 
+/// `secs + utc_offset` seconds after the epoch as (year, month 1-12, day 1-31, hour, minute,
+/// second), proleptic Gregorian: the dates of the logs (`crate::log`) come from here too.
+pub fn civil_time(secs: i64, utc_offset: i64) -> (i64, u32, u32, u32, u32, u32) {
+    let c = civil(secs, utc_offset, &mut DayCache::default());
+    (c.year, c.month, c.day, c.hour, c.minute, c.second)
+}
+
 /// Appends strftime's `%Y` as glibc prints it (at least 4 digits).
 fn push_year(out: &mut Vec<u8>, year: i64) {
     match u32::try_from(year) {

@@ -9,6 +9,7 @@ use super::client::{HelperAuth, HelperPassive};
 use super::{confine, Confinement, Prepared};
 use crate::auth::Login;
 use crate::config::Settings;
+use crate::log::SessionLog;
 use crate::privsep::channel::Channel;
 use crate::privsep::msg::PostLoginStart;
 use crate::proto::reply;
@@ -19,6 +20,7 @@ use crate::sys::fs;
 /// vsftpd's way to die in front of the client: `500 OOPS: <why>`, then the session ends.
 pub fn send_oops(stream: &TcpStream, msg: &str) -> i32 {
     use std::io::Write;
+    crate::log::die(msg);
     let mut s = stream;
     let _ = s.write_all(&reply::oops(msg.as_bytes()));
     1
@@ -31,7 +33,10 @@ pub fn prelogin_process(
     stream: TcpStream,
     ch: &Channel,
     how: &Confinement<'_>,
+    log: SessionLog,
 ) -> i32 {
+    log.redirect_stderr();
+    log.release_unneeded();
     let banner = match prelogin::session_files(settings) {
         Ok(banner) => banner,
         Err(msg) => return send_oops(&stream, &msg),
@@ -43,6 +48,7 @@ pub fn prelogin_process(
         Ok(c) => c,
         Err(_) => return 0,
     };
+    ctrl.log = log;
     // Read no byte past the end of each line: what follows a successful PASS belongs to the
     // post-login process, which reads the same connection.
     ctrl.set_exact_reads(true);
@@ -74,7 +80,9 @@ pub fn postlogin_process(
     cwd: &[u8],
     ch: Channel,
     how: &Confinement<'_>,
+    mut log: SessionLog,
 ) -> i32 {
+    log.redirect_stderr();
     let confined = confine(settings, prepared, how);
     // Started before the login: nothing goes to the client until the helper says who logged
     // in; a failure to confine is reported then, where the client expects the 230.
@@ -88,6 +96,8 @@ pub fn postlogin_process(
     if let Err(msg) = confined {
         return send_oops(&stream, &msg);
     }
+    let (name, access, anon_password) = login.log_identity(&settings.config);
+    log.logged_in(name, access, anon_password);
     crate::sys::process::keep_freed_memory(crate::limits::KEPT_FREE_MEMORY);
     let root = match fs::open_dir(Path::new("/")) {
         Ok(r) => r,
@@ -95,10 +105,11 @@ pub fn postlogin_process(
             return send_oops(&stream, &format!("open root: {e}"));
         }
     };
-    let ctrl = match Control::new(stream) {
+    let mut ctrl = match Control::new(stream) {
         Ok(c) => c,
         Err(_) => return 0,
     };
+    ctrl.log = log;
     ctrl.set_idle_timeout(settings.config.idle_session_timeout);
     let passive = Box::new(HelperPassive::new(ch));
     let mut session = postlogin::Session::new(settings, ctrl, root, login, passive);

@@ -22,11 +22,11 @@ use super::msg::{Failure, PostLoginReply, PostLoginRequest, PostLoginStart, PreL
 use super::privops::{self, AfterLogin, Refusal};
 use crate::auth::Login;
 use crate::config::Settings;
-use crate::daemon::say;
 use crate::data::active::ConnectError;
 use crate::data::passive::{AcceptError, PassivePolicy};
 use crate::jail::children::{self, send_oops};
 use crate::jail::{self, Confinement, Phase, Placement, Prepared};
+use crate::log::{self, SessionLog};
 use crate::sys::creds;
 use crate::sys::pam::Pam;
 use crate::sys::process::{self, Fork};
@@ -55,10 +55,17 @@ struct Session<'a> {
     local: IpAddr,
     peer: IpAddr,
     clients: u32,
+    log: &'a SessionLog,
 }
 
 /// Runs one session in the two-process model; this process becomes its helper.
-pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients: u32) -> i32 {
+pub fn run(
+    settings: &Settings,
+    prepared: &Prepared,
+    stream: TcpStream,
+    clients: u32,
+    log: &SessionLog,
+) -> i32 {
     let c = &settings.config;
     let nopriv = match prepared.nopriv(c) {
         Ok(a) => a,
@@ -93,11 +100,19 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
         Ok(Fork::Child) => {
             drop(helper_ch);
             process::exit_now(children::prelogin_process(
-                settings, prepared, stream, &child_ch, &pre,
+                settings,
+                prepared,
+                stream,
+                &child_ch,
+                &pre,
+                log.clone(),
             ));
         }
         Ok(Fork::Parent(pid)) => pid,
-        Err(e) => return send_oops(&stream, &format!("fork: {e}")),
+        Err(e) => {
+            log::report(&format!("session helper: fork failed: {e}"));
+            return send_oops(&stream, &format!("fork: {e}"));
+        }
     };
     drop(child_ch);
     let session = Session {
@@ -106,6 +121,7 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
         local: local.ip(),
         peer: peer.ip(),
         clients,
+        log,
     };
     // Where every login is anonymous the post-login identity and root are known now: that
     // process is started (and confines itself) while the client logs in, and waits.
@@ -117,7 +133,7 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
     } else {
         (stream, None)
     };
-    let accepted = match serve_prelogin(settings, peer.ip(), &helper_ch) {
+    let accepted = match serve_prelogin(settings, peer.ip(), &helper_ch, log) {
         Ok(accepted) => accepted,
         Err(end) => {
             if let Some((pid, _, _)) = early {
@@ -189,7 +205,7 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
     drop(pam);
     if let Err(why) = drop_privileges(settings, &nopriv, child_uid, &keep) {
         // Serving on with more privilege than the session needs is not an option.
-        say(&format!(
+        log::report(&format!(
             "session helper: cannot drop privileges after login: {why}"
         ));
         kill_and_reap(pid);
@@ -246,10 +262,14 @@ fn fork_postlogin(
                 &placed.cwd,
                 child_ch,
                 &post,
+                s.log.clone(),
             ));
         }
         Ok(Fork::Parent(pid)) => (stream, Ok((pid, helper_ch, account.uid))),
-        Err(e) => (stream, Err(format!("fork: {e}"))),
+        Err(e) => {
+            log::report(&format!("session helper: fork failed: {e}"));
+            (stream, Err(format!("fork: {e}")))
+        }
     }
 }
 
@@ -288,7 +308,7 @@ fn kill_and_reap(pid: i32) {
 /// Reaps a child, killing it first if it broke the protocol.
 fn finish_child(pid: i32, end: &Ended) {
     if let Ended::Violation(why) = end {
-        say(&format!(
+        log::report(&format!(
             "privilege separation: ending the session: protocol violation from pid {pid}: {why}"
         ));
         if process::kill(pid, signal::SIGKILL).is_err() {
@@ -333,40 +353,39 @@ pub struct Accepted {
 /// succeeds (`Ok`) or the child goes away. Every refusal waits delay_failed_login first, every
 /// success delay_successful_login, here on the privileged side where the child cannot skip
 /// them; after max_login_fails refusals the session ends, whatever the child counts.
-pub fn serve_prelogin(settings: &Settings, peer: IpAddr, ch: &Channel) -> Result<Accepted, Ended> {
+pub fn serve_prelogin(
+    settings: &Settings,
+    peer: IpAddr,
+    ch: &Channel,
+    log: &SessionLog,
+) -> Result<Accepted, Ended> {
     let c = &settings.config;
     let ctx = privops::LoginContext { config: c, peer };
     let mut fails = 0u32;
     loop {
         let (req, _fds) = ch.recv::<PreLoginRequest>().map_err(ended)?;
-        let refusal = match req {
+        let (refusal, user) = match req {
             PreLoginRequest::CheckUser { user } => {
                 if privops::userlist_allows(c, user.as_bytes()) {
                     ch.send(&PreLoginReply::UserOk, &[]).map_err(ended)?;
                     continue;
                 }
-                Refusal::UserList
+                (Refusal::UserList, user)
             }
             PreLoginRequest::Login { user, password } => {
                 match accept(settings, &ctx, user.as_bytes(), password) {
                     Ok(accepted) => {
+                        let (name, _, anon_password) = accepted.login.log_identity(c);
+                        log.login(true, name, anon_password, b"");
                         privops::login_delay(c.delay_successful_login);
                         ch.send(&PreLoginReply::LoginOk, &[]).map_err(ended)?;
                         return Ok(accepted);
                     }
-                    Err(refusal) => refusal,
+                    Err(refusal) => (refusal, user),
                 }
             }
         };
-        match &refusal {
-            // Not a failed password: said so, so that nothing bans a valid user for it.
-            Refusal::Unavailable(why) => say(&format!(
-                "login refused, the account cannot be served: {why}"
-            )),
-            Refusal::UserList if c.userlist_log => say("login refused by the user list"),
-            Refusal::Credentials(why) => say(&format!("login refused: {why}")),
-            Refusal::UserList => {}
-        }
+        crate::session::prelogin::log_refusal(c, log, user.as_bytes(), &refusal);
         privops::login_delay(c.delay_failed_login);
         let reply = match refusal {
             Refusal::UserList => PreLoginReply::UserDenied,

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::data::transfer::{AbortWatch, ControlEvent};
 use crate::limits::{MAX_COMMAND_LINE, MAX_PENDING_COMMANDS, PARTIAL_LINE_RECHECK};
+use crate::log::SessionLog;
 use crate::proto::command::{parse, Command};
 use crate::proto::line::{LineError, LineReader};
 use crate::proto::reply;
@@ -33,6 +34,9 @@ pub struct Control {
     watch: Watch,
     pub peer: SocketAddr,
     pub local: SocketAddr,
+    /// The session's log, as this process writes it: every command and reply with
+    /// log_ftp_protocol, and the session's operations (`crate::log`).
+    pub log: SessionLog,
 }
 
 /// The state of the ABOR watch during one transfer.
@@ -61,6 +65,7 @@ impl Control {
             exact: false,
             pending: VecDeque::new(),
             watch: Watch::Off,
+            log: SessionLog::disabled(peer.ip()),
             peer,
             local,
         })
@@ -74,6 +79,7 @@ impl Control {
 
     /// Sends raw reply bytes; a write failure means the client is gone.
     pub fn send(&mut self, bytes: &[u8]) -> Result<(), Ended> {
+        self.log.reply(bytes);
         self.stream.write_all(bytes).map_err(|_| Ended::Closed)
     }
 
@@ -104,7 +110,10 @@ impl Control {
             self.reader.read_line(&mut self.stream)
         };
         match result {
-            Ok(line) => Ok(line),
+            Ok(line) => {
+                self.log.command(&line);
+                Ok(line)
+            }
             Err(LineError::TooLong) => {
                 let _ = self.reply(reply::LINE_TOO_LONG);
                 Err(Ended::TooLong)

@@ -21,17 +21,25 @@ use crate::proto::reply;
 use control::{Control, Ended};
 
 /// Serves one connection to its end; returns the process exit code.
-pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients: u32) -> i32 {
+pub fn run(
+    settings: &Settings,
+    prepared: &Prepared,
+    stream: TcpStream,
+    clients: u32,
+    log: crate::log::SessionLog,
+) -> i32 {
     let mut ctrl = match Control::new(stream) {
         Ok(c) => c,
         Err(_) => return 0,
     };
+    ctrl.log = log;
     ctrl.set_idle_timeout(settings.config.idle_session_timeout);
     crate::sys::time::init_local_time();
     crate::sys::process::keep_freed_memory(crate::limits::KEPT_FREE_MEMORY);
     let banner = match prelogin::session_files(settings) {
         Ok(banner) => banner,
         Err(msg) => {
+            crate::log::die(&msg);
             let _ = ctrl.send(&reply::oops(msg.as_bytes()));
             ctrl.shutdown();
             return 1;
@@ -43,6 +51,7 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
     let mut auth = prelogin::LocalAuth {
         settings,
         peer: ctrl.peer.ip(),
+        log: ctrl.log.clone(),
     };
     let (login, own_settings) = match prelogin::run(settings, &mut ctrl, &mut auth) {
         Ok(Some(accepted)) => accepted,
@@ -52,9 +61,12 @@ pub fn run(settings: &Settings, prepared: &Prepared, stream: TcpStream, clients:
         }
     };
     let settings: &Settings = own_settings.as_deref().unwrap_or(settings);
+    let (name, access, anon_password) = login.log_identity(&settings.config);
+    ctrl.log.logged_in(name, access, anon_password);
     let (root, cwd) = match open_root(settings, prepared, &login) {
         Ok(placed) => placed,
         Err(msg) => {
+            crate::log::die(&msg);
             let _ = ctrl.send(&reply::oops(msg.as_bytes()));
             ctrl.shutdown();
             return 1;

@@ -3,9 +3,10 @@
 
 use super::control::{Control, Ended};
 use crate::auth::{self, is_anonymous_name, Login};
-use crate::config::Settings;
+use crate::config::{Config, Settings};
 use crate::limits;
-use crate::privsep::privops;
+use crate::log::SessionLog;
+use crate::privsep::privops::{self, Refusal};
 use crate::proto::command::{parse_prelogin, PreLoginCommand};
 use crate::proto::reply;
 use crate::proto::Password;
@@ -39,6 +40,8 @@ pub trait Authenticator {
 pub struct LocalAuth<'a> {
     pub settings: &'a Settings,
     pub peer: std::net::IpAddr,
+    /// The session's log (a copy: the control connection holds the other).
+    pub log: SessionLog,
 }
 
 impl Authenticator for LocalAuth<'_> {
@@ -50,13 +53,16 @@ impl Authenticator for LocalAuth<'_> {
         };
         match crate::privsep::helper::accept(self.settings, &ctx, user, password) {
             Ok(accepted) => {
+                let (name, _, anon_password) = accepted.login.log_identity(c);
+                self.log.login(true, name, anon_password, b"");
                 privops::login_delay(c.delay_successful_login);
                 Ok(Outcome::LoggedIn(
                     accepted.login,
                     accepted.settings.map(Box::new),
                 ))
             }
-            Err(_) => {
+            Err(refusal) => {
+                log_refusal(c, &self.log, user, &refusal);
                 privops::login_delay(c.delay_failed_login);
                 Ok(Outcome::Refused)
             }
@@ -66,9 +72,37 @@ impl Authenticator for LocalAuth<'_> {
     fn user_allowed(&mut self, user: &[u8]) -> Result<bool, Ended> {
         let allowed = privops::userlist_allows(&self.settings.config, user);
         if !allowed {
+            log_refusal(&self.settings.config, &self.log, user, &Refusal::UserList);
             privops::login_delay(self.settings.config.delay_failed_login);
         }
         Ok(allowed)
+    }
+}
+
+/// A refused login in the logs: a failed one as vsftpd's `FAIL LOGIN` (what fail2ban counts);
+/// with userlist_log one the user list refused, with Red Hat's reason; one whose account cannot
+/// be served is not a failed password, and is reported as such, so that nothing bans a valid
+/// user for it. The reason for a failure goes to standard error.
+pub fn log_refusal(c: &Config, log: &SessionLog, user: &[u8], r: &Refusal) {
+    match r {
+        Refusal::Unavailable(why) => crate::log::note(&format!(
+            "login refused, the account cannot be served: {why}"
+        )),
+        Refusal::UserList if c.userlist_log => log.login(false, user, None, userlist_why(c)),
+        Refusal::Credentials(why) => {
+            crate::daemon::say(&format!("login refused: {why}"));
+            log.login(false, user, None, b"");
+        }
+        Refusal::UserList => {}
+    }
+}
+
+/// Red Hat's reason for a login the user list refused (userlist_log).
+fn userlist_why(c: &Config) -> &'static [u8] {
+    if c.userlist_deny {
+        b"User is in the deny user list."
+    } else {
+        b"User is not in the allow user list."
     }
 }
 
@@ -129,6 +163,8 @@ pub fn run(
         match parse_prelogin(&line) {
             PreLoginCommand::User(name) => {
                 user = None;
+                // Later lines carry the name asked for (vsftpd's user_str).
+                ctrl.log.set_user(Some(&name));
                 let anon = is_anonymous_name(&name) && c.anonymous_enable;
                 if name.len() > limits::MAX_USERNAME {
                     ctrl.reply(reply::LOGIN_INCORRECT)?;
@@ -136,6 +172,7 @@ pub fn run(
                     ctrl.reply(reply::ANON_ONLY)?;
                 } else if c.userlist_enable && !auth.user_allowed(&name)? {
                     // Refused before any password is asked for (vsftpd's user list).
+                    ctrl.log.set_user(None);
                     failed_with(ctrl, reply::USERLIST_DENIED)?;
                 } else if anon && c.no_anon_password {
                     let password = Password::new(NO_ANON_PASSWORD.to_vec());

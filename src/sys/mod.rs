@@ -10,6 +10,7 @@ pub mod crypt;
 pub mod fdpass;
 pub mod fs;
 pub mod landlock;
+pub mod logfile;
 pub mod net;
 pub mod pam;
 pub mod process;

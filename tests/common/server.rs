@@ -259,6 +259,8 @@ pub struct ServerBuilder {
     cwd: Option<PathBuf>,
     env: Vec<(OsString, OsString)>,
     readiness: Readiness,
+    /// A command the binary runs under (`wrapper… vsftpd args…`), e.g. a private namespace.
+    wrapper: Vec<OsString>,
 }
 
 /// The session model every test server runs in. As root (CI, and the README's test command)
@@ -344,6 +346,7 @@ impl ServerBuilder {
             cwd: None,
             env: Vec::new(),
             readiness: Readiness::Notify,
+            wrapper: Vec::new(),
         }
     }
 
@@ -457,6 +460,17 @@ impl ServerBuilder {
         self
     }
 
+    /// Runs the binary under `argv` (`argv… vsftpd args…`); the wrapper must exec it, so that
+    /// the guard's pid is the daemon's.
+    pub fn wrapper<I, S>(mut self, argv: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.wrapper = argv.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        self
+    }
+
     /// The temp dir (holds vsftpd.conf, tree/, notify.sock, stdout.log, stderr.log).
     pub fn dir_path(&self) -> &Path {
         self.dir.path()
@@ -524,7 +538,14 @@ impl ServerBuilder {
         let stdout = File::create(&stdout_path).unwrap();
         let stderr = File::create(&stderr_path).unwrap();
 
-        let mut cmd = Command::new(vsftpd_bin());
+        let mut cmd = match self.wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(vsftpd_bin());
+                c
+            }
+            None => Command::new(vsftpd_bin()),
+        };
         cmd.args(self.args_list())
             .env("NOTIFY_SOCKET", &sock_path)
             .stdin(Stdio::null())

@@ -120,9 +120,11 @@ impl<'a> Session<'a> {
                 }
                 continue;
             }
-            match self.dispatch(parse(&line)) {
-                Ok(true) => {}
-                Ok(false) | Err(_) => break,
+            let go_on = matches!(self.dispatch(parse(&line)), Ok(true));
+            // An operation the command started and did not end has failed (vsftpd).
+            self.ctrl.log.end_command();
+            if !go_on {
+                break;
             }
         }
         self.ctrl.shutdown();

@@ -18,6 +18,7 @@ use super::Session;
 use crate::data::listing;
 use crate::data::transfer::{self, RecvOptions};
 use crate::fs::pattern::NamePattern;
+use crate::log::Kind;
 use crate::proto::command::SiteCommand;
 use crate::proto::path::prepend_cwd;
 use crate::proto::reply;
@@ -93,6 +94,8 @@ impl Session<'_> {
             arg
         };
         let path = self.arg_path(base);
+        // Logged from here on, either way (vsftpd).
+        self.ctrl.log.start(Kind::Upload, path.clone(), self.ascii);
         if self.denied(&path) || !self.upload_allowed(&path) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
@@ -114,6 +117,10 @@ impl Session<'_> {
         let Ok((fd, path, name)) = opened else {
             return self.ctrl.reply(reply::CREATE_FAILED);
         };
+        if how == Upload::Stou {
+            // Beyond vsftpd, which logs the name asked for: the file STOU made.
+            self.ctrl.log.retext(path.clone());
+        }
         let mut file = File::from(fd);
         if c.lock_upload_files && sysfs::lock_whole(file.as_fd(), true).is_err() {
             return self.ctrl.reply(reply::CREATE_FAILED);
@@ -149,8 +156,19 @@ impl Session<'_> {
             data_timeout: (c.data_connection_timeout > 0)
                 .then(|| Duration::from_secs(u64::from(c.data_connection_timeout))),
         };
+        // Where the new data begins, to count it when the transfer fails.
+        let before = match how {
+            Upload::Appe => sysfs::fstat(file.as_fd()).map_or(0, |st| st.size),
+            _ => rest,
+        };
         let result = transfer::receive_file(&mut file, &data, opts, &mut self.ctrl);
         drop(data);
+        let bytes = match (&result, how) {
+            (Ok(n), _) => *n,
+            (Err(_), Upload::Appe) => sysfs::fstat(file.as_fd()).map_or(0, |st| st.size),
+            (Err(_), _) => file.stream_position().unwrap_or(0),
+        }
+        .saturating_sub(if result.is_ok() { 0 } else { before });
         let result = match result {
             // Beyond vsftpd: a resumed upload ends where the new data ends.
             Ok(written) if how == Upload::Stor && rest > 0 => {
@@ -164,6 +182,7 @@ impl Session<'_> {
         if result.is_err() {
             self.discard_failed_upload(&path);
         }
+        self.ctrl.log.done(result.is_ok(), bytes);
         self.transfer_end(result, true)
     }
 
@@ -203,10 +222,12 @@ impl Session<'_> {
         Err(last)
     }
 
-    /// A write that names one path: the permission and deny_file checks, then `op`.
+    /// A write that names one path: the permission and deny_file checks, then `op`; logged
+    /// as `kind` once the permission to write is there (vsftpd).
     fn simple_write(
         &mut self,
         class: WriteClass,
+        kind: Kind,
         arg: &[u8],
         op: impl FnOnce(&Self, &[u8]) -> std::io::Result<()>,
         ok: reply::Reply,
@@ -215,6 +236,7 @@ impl Session<'_> {
         if !self.may_write(class) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
+        self.ctrl.log.start(kind, self.arg_path(arg), false);
         if arg.is_empty() {
             // No name is no file (vsftpd's calls on ""), never the working directory.
             return self.ctrl.reply(failed);
@@ -224,7 +246,10 @@ impl Session<'_> {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
         match op(self, &path) {
-            Ok(()) => self.ctrl.reply(ok),
+            Ok(()) => {
+                self.ctrl.log.done(true, 0);
+                self.ctrl.reply(ok)
+            }
             Err(_) => self.ctrl.reply(failed),
         }
     }
@@ -232,6 +257,7 @@ impl Session<'_> {
     pub(super) fn dele(&mut self, arg: &[u8]) -> Result<(), Ended> {
         self.simple_write(
             WriteClass::Other,
+            Kind::Delete,
             arg,
             |s, p| sysfs::unlink_in_root(s.root.as_fd(), p),
             reply::DELE_OK,
@@ -242,6 +268,7 @@ impl Session<'_> {
     pub(super) fn rmd(&mut self, arg: &[u8]) -> Result<(), Ended> {
         self.simple_write(
             WriteClass::Other,
+            Kind::Rmdir,
             arg,
             |s, p| sysfs::rmdir_in_root(s.root.as_fd(), p),
             reply::RMD_OK,
@@ -256,11 +283,13 @@ impl Session<'_> {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
         let path = self.arg_path(arg);
+        self.ctrl.log.start(Kind::Mkdir, path.clone(), false);
         if self.denied(&path) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
         match sysfs::mkdir_in_root(self.root.as_fd(), &path, 0o777) {
             Ok(()) => {
+                self.ctrl.log.done(true, 0);
                 let shown = prepend_cwd(&self.cwd, arg);
                 self.ctrl.send(&reply::mkd_created(&shown))
             }
@@ -274,6 +303,9 @@ impl Session<'_> {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
         self.rnfr = None;
+        // A refused or failed RNFR is a failed RENAME in the log; one that works is logged
+        // with its RNTO (vsftpd).
+        self.ctrl.log.start(Kind::Rename, self.arg_path(arg), false);
         if arg.is_empty() {
             return self.ctrl.reply(reply::RNFR_FAILED);
         }
@@ -283,6 +315,7 @@ impl Session<'_> {
         }
         match sysfs::open_in_root(self.root.as_fd(), &path, OpenKind::Path) {
             Ok(_) => {
+                self.ctrl.log.cancel();
                 self.rnfr = Some(path);
                 self.ctrl.reply(reply::RNFR_OK)
             }
@@ -297,15 +330,22 @@ impl Session<'_> {
         let Some(from) = self.rnfr.take() else {
             return self.ctrl.reply(reply::RNFR_FIRST);
         };
+        let to = self.arg_path(arg);
+        let mut text = from.clone();
+        text.push(b' ');
+        text.extend_from_slice(&to);
+        self.ctrl.log.start(Kind::Rename, text, false);
         if arg.is_empty() {
             return self.ctrl.reply(reply::RENAME_FAILED);
         }
-        let to = self.arg_path(arg);
         if self.denied(&to) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
         match sysfs::rename_in_root(self.root.as_fd(), &from, &to) {
-            Ok(()) => self.ctrl.reply(reply::RENAME_OK),
+            Ok(()) => {
+                self.ctrl.log.done(true, 0);
+                self.ctrl.reply(reply::RENAME_OK)
+            }
             Err(_) => self.ctrl.reply(reply::RENAME_FAILED),
         }
     }
@@ -331,6 +371,11 @@ impl Session<'_> {
             return self.ctrl.reply(reply::CHMOD_NEEDS_TWO_ARGS);
         }
         let path = self.arg_path(arg);
+        // `path mode`, the mode as the client wrote it (vsftpd).
+        let mut text = path.clone();
+        text.push(b' ');
+        text.extend_from_slice(mode);
+        self.ctrl.log.start(Kind::Chmod, text, false);
         if self.denied(&path) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
@@ -338,7 +383,10 @@ impl Session<'_> {
             return self.ctrl.reply(reply::CHMOD_FAILED);
         };
         match sysfs::chmod_in_root(self.root.as_fd(), &path, mode) {
-            Ok(()) => self.ctrl.reply(reply::CHMOD_OK),
+            Ok(()) => {
+                self.ctrl.log.done(true, 0);
+                self.ctrl.reply(reply::CHMOD_OK)
+            }
             Err(_) => self.ctrl.reply(reply::CHMOD_FAILED),
         }
     }

@@ -1,6 +1,7 @@
 //! Data connections and downloads: PASV, EPSV, REST, RETR (and, with issue #5, PORT, EPRT, ABOR).
 
 use std::fs::File;
+use std::io::Seek;
 use std::net::{IpAddr, Ipv4Addr, TcpStream};
 use std::os::fd::AsFd;
 use std::time::Duration;
@@ -8,6 +9,7 @@ use std::time::Duration;
 use super::Session;
 use crate::data::passive::{self, AcceptError};
 use crate::data::transfer::{self, TransferError};
+use crate::log::Kind;
 use crate::proto::reply::{self};
 use crate::session::control::Ended;
 use crate::sys::fs::{self as sysfs, OpenKind};
@@ -121,6 +123,10 @@ impl Session<'_> {
             return self.ctrl.reply(reply::NO_ASCII_RESUME);
         }
         let path = self.arg_path(arg);
+        // Logged from here on, either way (vsftpd: after the data connection and ASCII checks).
+        self.ctrl
+            .log
+            .start(Kind::Download, path.clone(), self.ascii);
         if self.denied(&path)
             || !super::write::name_allowed(self.settings.config.download_file.as_deref(), &path)
         {
@@ -160,6 +166,15 @@ impl Session<'_> {
         let len = st.size.saturating_sub(rest);
         let result = transfer::send_file(&mut file, &data, len, opts, &mut self.ctrl);
         drop(data);
+        // A failed transfer's count: how far the file was read.
+        let start = if rest < st.size { rest } else { 0 };
+        let bytes = match result {
+            Ok(n) => n,
+            Err(_) => (&file)
+                .stream_position()
+                .map_or(0, |p| p.saturating_sub(start)),
+        };
+        self.ctrl.log.done(result.is_ok(), bytes);
         self.transfer_end(result.map(drop), false)
     }
 
