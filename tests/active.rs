@@ -413,8 +413,10 @@ fn connect_from_port_20_uses_ftp_data_port() {
         .set("ftp_data_port", data_port)
         .start();
     let mut c = server.login();
-    let (l, a) = client_listener("127.0.0.1");
     for _ in 0..2 {
+        // A new client port each time: the same four-tuple again so soon could meet the last
+        // connection's TIME_WAIT (the server closes first), which is not what is tested here.
+        let (l, a) = client_listener("127.0.0.1");
         c.cmd(&format!("PORT {}", port_arg(a)))
             .assert_is("200 PORT command successful. Consider using PASV.");
         let (_, data, end, from) = active_transfer(&mut c, &l, "RETR hello.txt");
