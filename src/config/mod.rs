@@ -40,7 +40,7 @@ mod value;
 #[cfg(test)]
 mod tests;
 
-pub use render::render_tunables_md;
+pub use render::{render_tunables_md, render_vsftpd_conf_5};
 pub use table::Config;
 
 use std::collections::HashMap;

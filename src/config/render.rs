@@ -179,3 +179,166 @@ pub(super) fn write_effective(
     }
     Ok(())
 }
+
+// ---- man/vsftpd.conf.5 ---------------------------------------------------------------------
+
+/// Text for a roff line: backslashes escaped, `` `code` `` in bold, characters outside ASCII
+/// as `\[uXXXX]`, and a line that would start with `.` or `'` protected with `\&`.
+fn roff(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut bold = false;
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\e"),
+            '`' => {
+                out.push_str(if bold { "\\fR" } else { "\\fB" });
+                bold = !bold;
+            }
+            '-' => out.push_str("\\-"),
+            '\n' => out.push(' '),
+            c if c.is_ascii() => out.push(c),
+            c => {
+                let _ = write!(out, "\\[u{:04X}]", u32::from(c));
+            }
+        }
+    }
+    if bold {
+        out.push_str("\\fR");
+    }
+    if out.starts_with('.') || out.starts_with('\'') {
+        out.insert_str(0, "\\&");
+    }
+    out
+}
+
+/// A default as shown in the man page: `YES`, `077`, `(none)`.
+fn man_default(t: &Tunable, layout: Layout) -> String {
+    let shown = value::format_value(t.kind, &t.default_value(layout));
+    if shown.is_empty() {
+        "(none)".to_string()
+    } else {
+        shown
+    }
+}
+
+/// One `.TP` entry of the option list.
+fn man_entry(out: &mut String, t: &Tunable) {
+    let _ = writeln!(out, ".TP\n.B {}", roff(t.name));
+    let origin = match t.dialect {
+        Dialect::Upstream => "",
+        Dialect::Rhel => "Red Hat only. ",
+        Dialect::Debian => "Debian only. ",
+        Dialect::Ours => "vsftpd\\-rs only (vsftpd has no such option). ",
+    };
+    let _ = writeln!(out, "{origin}{}", roff(t.doc));
+    let _ = writeln!(out, ".br");
+    let mut facts = format!(
+        "Type: {}. Default: {}",
+        kind_text(t),
+        man_default(t, Layout::Upstream)
+    );
+    if t.default_value(Layout::Rhel) != t.default_value(Layout::Upstream) {
+        let _ = write!(facts, " (rhel layout: {})", man_default(t, Layout::Rhel));
+    }
+    let _ = write!(facts, ". State: {}.", state_text(t.state));
+    let _ = writeln!(out, "{}", roff(&facts));
+    for alias in t.aliases {
+        let _ = writeln!(out, ".br\nAlso spelt \\fB{}\\fR.", roff(alias));
+    }
+}
+
+/// The whole text of man/vsftpd.conf.5, generated from the table like docs/TUNABLES.md.
+pub fn render_vsftpd_conf_5() -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        ".\\\" Generated from the table in src/config/table.rs by render_vsftpd_conf_5(); do not\n\
+         .\\\" edit. Regenerate with: UPDATE_DOCS=1 cargo test \\-\\-test man_pages\n\
+         .TH VSFTPD.CONF 5 \"\" \"vsftpd\\-rs {version}\" \"File Formats\"\n\
+         .SH NAME\n\
+         vsftpd.conf \\- configuration file of vsftpd\\-rs, the Very Secure FTP Daemon\n\
+         .SH SYNOPSIS\n\
+         .B /etc/vsftpd.conf\n\
+         (upstream and Debian layout)\n\
+         .br\n\
+         .B /etc/vsftpd/vsftpd.conf\n\
+         (rhel layout)\n\
+         .SH DESCRIPTION\n\
+         .BR vsftpd (8)\n\
+         reads its settings from the files and \\fB\\-o\\fRname=value options of its command \
+         line, left to right: the last setting of an option wins. With no file on the command \
+         line, the layout's default file above is read last, when it exists.\n\
+         .PP\n\
+         The file holds one \\fIname\\fB=\\fIvalue\\fR per line. Blank lines and lines whose \
+         first non\\-blank character is \\fB#\\fR are skipped; blanks around the value are \
+         trimmed; names are case\\-sensitive. Booleans are \\fBYES\\fR, \\fBTRUE\\fR or \
+         \\fB1\\fR, and \\fBNO\\fR, \\fBFALSE\\fR or \\fB0\\fR, in any case. Numbers are \
+         decimal, or octal when they start with \\fB0\\fR (\\fB022\\fR is 18, for every \
+         number). \\fIname\\fB=\\fR with no value unsets a string option (it becomes \
+         \"(none)\") and is an error for the others. The file must be a regular file owned by \
+         the user running the daemon.\n\
+         .PP\n\
+         A file whose name ends in \\fB.toml\\fR is read as TOML: the same names, as keys of \
+         one flat table, with TOML's types (\\fBtrue\\fR/\\fBfalse\\fR, integers, \\fB0o22\\fR \
+         or the string \\fB\"022\"\\fR for an octal value, strings; \\fB\"\"\\fR unsets). \
+         Unknown keys are refused. Files in \\fBuser_config_dir\\fR are always name=value.\n\
+         .PP\n\
+         An unknown option, or a value that does not fit, stops the daemon at start\\-up with \
+         \\fIFILE\\fB:\\fILINE\\fB: \\fIOPTION\\fB=\\fIVALUE\\fB: \\fImessage\\fR. \
+         Check a file with \\fBvsftpd \\-t\\fR \\fIFILE\\fR; \\fBvsftpd \\-\\-print\\-config\\fR \
+         shows every effective value and where it came from.\n\
+         .SH STATES\n\
+         Every option has a state, given with it below.\n\
+         .TP\n\
+         .B implemented\n\
+         Works as in vsftpd.\n\
+         .TP\n\
+         .B planned (#N)\n\
+         Not supported yet; the issue or feature that brings it is named. Accepted at its \
+         default value only; any other value stops the daemon with \
+         \"recognised but not supported yet\".\n\
+         .TP\n\
+         .B planned (#N), accepted\n\
+         Not supported yet, but accepted at any value because the stock configuration of \
+         upstream, Debian or Red Hat sets it; a value other than the default is logged at \
+         start\\-up as a warning.\n\
+         .TP\n\
+         .B accepted, no effect\n\
+         Accepted at any value, for the reason given; a value other than the default is logged \
+         at start\\-up as a warning.\n\
+         .TP\n\
+         .B refused\n\
+         Will not be supported, for the reason given; accepted at its default value only.\n",
+        version = env!("CARGO_PKG_VERSION"),
+    );
+    let sections = [
+        ("BOOLEAN OPTIONS", &[Kind::Bool][..]),
+        ("NUMERIC OPTIONS", &[Kind::Uint, Kind::Octal][..]),
+        ("STRING OPTIONS", &[Kind::Str][..]),
+    ];
+    for (title, kinds) in sections {
+        let _ = writeln!(out, ".SH {title}");
+        let mut list: Vec<&Tunable> = tunables()
+            .iter()
+            .filter(|t| kinds.contains(&t.kind))
+            .collect();
+        list.sort_by_key(|t| t.name);
+        for t in list {
+            man_entry(&mut out, t);
+        }
+    }
+    out.push_str(
+        ".SH FILES\n\
+         .TP\n\
+         .B /etc/vsftpd.conf\n\
+         The configuration file (upstream and Debian layout).\n\
+         .TP\n\
+         .B /etc/vsftpd/*.conf\n\
+         The configuration files (rhel layout): the init script and \\fBvsftpd.target\\fR run \
+         one daemon per file.\n\
+         .SH SEE ALSO\n\
+         .BR vsftpd (8),\n\
+         .BR pam (8)\n",
+    );
+    out
+}
