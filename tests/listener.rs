@@ -285,6 +285,14 @@ fn background_mode() {
         .expect("pid file holds a number");
     server.adopt_pid(pid);
     assert_ne!(pid, launcher, "the pid file names the launcher");
+    // Detached from the launcher's terminal or pipes, stderr included (as vsftpd).
+    for fd in 0..3 {
+        assert_eq!(
+            fs::read_link(format!("/proc/{pid}/fd/{fd}")).unwrap(),
+            std::path::PathBuf::from("/dev/null"),
+            "fd {fd} of the daemon"
+        );
+    }
     assert!(
         send_signal(pid, "0"),
         "the daemon named in the pid file ({pid}) is not running"

@@ -158,7 +158,9 @@ pub fn run(inv: Invocation, settings: Settings) -> i32 {
     if let Some(mut p) = ready_pipe {
         let _ = p.write_all(b"\x01");
         drop(p);
-        let _ = net::null_stdio(true);
+        // All three, as vsftpd: a launcher's caller that reads our stderr (`$(service vsftpd
+        // start 2>&1)`) must see it end. Later reports go to the configured log.
+        let _ = net::null_stdio(false);
     }
     serve(inv, settings, listeners, sigpipe)
 }
