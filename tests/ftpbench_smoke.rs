@@ -1,7 +1,9 @@
 //! Issue #6, the benchmark tool: `ftpbench` runs for about a second per figure against a test
 //! server and reports every figure with a positive value; it refuses wrong data (exit 1) and
 //! impossible limits (exit 2) instead of measuring or hanging. The real-user figure (issue #7)
-//! logs in a real account through a real PAM service. The benchmarks themselves
+//! logs in a real account through a real PAM service; the upload figure (issue "Writes")
+//! uploads into a directory the anonymous account may write in, and checks every upload by
+//! downloading it back. The benchmarks themselves
 //! (bench/compare, bench/callgrind) never run here; their scripts are only parsed.
 
 mod common;
@@ -135,6 +137,132 @@ fn every_figure_runs_and_is_positive() {
     // The idle sessions are gone again: the daemon still serves.
     let mut c = server.login();
     c.cmd("QUIT").assert_is("221 Goodbye.");
+}
+
+/// As bench/compare sets each server up for the upload figure: anonymous uploads into
+/// `incoming`, owned by the account anonymous sessions run as, in a tree that account cannot
+/// write to.
+fn upload_server(name: &str) -> Server {
+    let b = ServerBuilder::new(name)
+        .set("write_enable", "YES")
+        .set("anon_upload_enable", "YES")
+        .set("anon_umask", "022");
+    let incoming = b.tree_path().join("incoming");
+    std::fs::create_dir(&incoming).unwrap();
+    let account = if one_process_model() {
+        "root"
+    } else {
+        test_account()
+    };
+    let out = Command::new("chown")
+        .arg(account)
+        .arg(&incoming)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "chown: {}", describe(&out));
+    b.start()
+}
+
+#[test]
+fn the_stor_figure_uploads_and_checks_every_upload() {
+    let server = upload_server("bench_stor");
+    let big = format!("x:{BIG}");
+    let out = ftpbench(
+        server.port(),
+        &[
+            "--figure",
+            "stor",
+            "--seconds",
+            "0.3",
+            "--file",
+            &big,
+            "--upload-dir",
+            "incoming/",
+            "--sync",
+            "--json",
+            "-",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "ftpbench failed: {}", describe(&out));
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("stor_1 "))
+        .unwrap_or_else(|| panic!("no stor_1 line in\n{stdout}"));
+    assert!(line.contains("checked by SIZE and RETR"), "{line}");
+    assert!(line.contains("each after a sync"), "{line}");
+    let json = &stdout[stdout.find('{').expect("a JSON summary")..];
+    assert!(json.contains("\"ok\": true"), "{json}");
+    assert_positive(json, "stor_1_mb_s");
+    let uploads = assert_positive(json, "stor_uploads");
+    // Anonymous sessions may not delete (anon_other_write_enable=NO): every upload stays, each
+    // under a new name, each the whole pattern.
+    assert_eq!(
+        json_number(json, "stor_left_on_server"),
+        Some(uploads),
+        "{json}"
+    );
+    let incoming = server.tree_path().join("incoming");
+    let mut names: Vec<_> = std::fs::read_dir(&incoming)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names.len() as f64, uploads, "{names:?}");
+    for name in &names {
+        assert!(
+            name.starts_with("ftpbench-stor-") && name.ends_with(".bin"),
+            "{name}"
+        );
+        assert!(
+            std::fs::read(incoming.join(name)).unwrap() == ftpbench_pattern(BIG),
+            "{name} is not the pattern"
+        );
+    }
+}
+
+#[test]
+fn the_stor_figure_is_skipped_where_uploads_are_refused() {
+    // The default configuration: no writes at all.
+    let server = bench_server("bench_stor_refused");
+    let big = format!("x:{BIG}");
+    let out = ftpbench(
+        server.port(),
+        &[
+            "--figure",
+            "stor",
+            "--seconds",
+            "0.1",
+            "--file",
+            &big,
+            "--json",
+            "-",
+        ],
+    );
+    assert!(out.status.success(), "ftpbench failed: {}", describe(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("\"stor_1_mb_s\": null"), "{stdout}");
+    assert!(
+        stdout.contains("stor: skipped (the server refuses uploads: 550 Permission denied.)"),
+        "{stdout}"
+    );
+    assert!(
+        std::fs::read_dir(server.tree_path()).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("ftpbench-stor")),
+        "an upload was left behind"
+    );
+    // Without --file (the size) it cannot run: asked for by name that is an error, and under
+    // `all` a skip.
+    let out = ftpbench(server.port(), &["--figure", "stor"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("stor: needs --file"),
+        "{}",
+        describe(&out)
+    );
 }
 
 /// bench/compare's PAM service: pam_unix for auth (without the delay after a failure) and
@@ -283,6 +411,7 @@ fn the_local_figure_needs_a_user_and_is_skipped_without_one() {
         stdout.contains("\"local: skipped (no --local-user)\""),
         "{stdout}"
     );
+    assert!(stdout.contains("\"stor: skipped (no --file)\""), "{stdout}");
     assert!(!stdout.lines().any(|l| l.starts_with("local")), "{stdout}");
 }
 

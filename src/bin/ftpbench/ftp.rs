@@ -1,5 +1,5 @@
-//! A small blocking FTP client: control connection, login, passive data connections, and
-//! downloads verified byte for byte against the deterministic pattern.
+//! A small blocking FTP client: control connection, login, passive data connections,
+//! downloads verified byte for byte against the deterministic pattern, and uploads of it.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
@@ -62,6 +62,13 @@ impl Verifier {
         }
     }
 
+    /// The pattern's `len` bytes (at most [`BUF_SIZE`]) from stream offset `off`: what an
+    /// upload sends, without generating anything per chunk.
+    pub fn pattern_at(&self, off: u64, len: usize) -> &[u8] {
+        let phase = (off % PATTERN_PERIOD as u64) as usize;
+        &self.reference[phase..phase + len.min(BUF_SIZE)]
+    }
+
     /// The offset of the first wrong byte of `data`, which starts at stream offset `off`.
     pub fn check(&self, off: u64, data: &[u8]) -> Option<u64> {
         let phase = (off % PATTERN_PERIOD as u64) as usize;
@@ -90,6 +97,14 @@ impl Reply {
     fn first_line(&self) -> &str {
         self.text.lines().next().unwrap_or("")
     }
+}
+
+/// How an upload ended, when the control connection kept working.
+pub enum Stored {
+    /// 150/125, every byte sent, then 226 (or 250).
+    Done,
+    /// The server refused the STOR itself (a 4xx/5xx reply before any data): its reply line.
+    Refused(String),
 }
 
 /// One control connection.
@@ -241,8 +256,30 @@ impl Ctrl {
 
     /// RETR `name`, which must be `size` bytes of the pattern. Returns the bytes received.
     pub fn retr(&mut self, name: &str, size: u64, v: &Verifier, buf: &mut [u8]) -> Res<u64> {
+        match self.try_retr(name, size, v, buf)? {
+            Ok(n) => Ok(n),
+            Err(line) => Err(Fail::Other(format!("RETR: {line}"))),
+        }
+    }
+
+    /// [`Ctrl::retr`], except that a refused RETR (a 4xx/5xx reply before any data) is
+    /// `Ok(Err(reply line))`.
+    pub fn try_retr(
+        &mut self,
+        name: &str,
+        size: u64,
+        v: &Verifier,
+        buf: &mut [u8],
+    ) -> Res<Result<u64, String>> {
         let cmd = format!("RETR {name}");
-        let mut data = self.start_transfer(&cmd)?;
+        let mut data = self.open_data()?;
+        let r = self.cmd(&cmd)?;
+        if r.code >= 400 {
+            return Ok(Err(r.first_line().to_string()));
+        }
+        if r.code != 150 && r.code != 125 {
+            return Err(Fail::Other(format!("RETR: {}", r.first_line())));
+        }
         let mut off = 0u64;
         loop {
             let n = match data.read(buf) {
@@ -271,7 +308,44 @@ impl Ctrl {
             )));
         }
         self.finish(&cmd)?;
-        Ok(off)
+        Ok(Ok(off))
+    }
+
+    /// STOR `name`: `size` bytes of the pattern over a fresh passive connection, closed after
+    /// the last byte; done when the server's 226 (or 250) arrives, i.e. once it has written
+    /// every byte to its file.
+    pub fn stor(&mut self, name: &str, size: u64, v: &Verifier) -> Res<Stored> {
+        let cmd = format!("STOR {name}");
+        let mut data = self.open_data()?;
+        data.set_write_timeout(Some(IO_TIMEOUT))
+            .map_err(io_fail("set timeout"))?;
+        let r = self.cmd(&cmd)?;
+        if r.code >= 400 {
+            return Ok(Stored::Refused(r.first_line().to_string()));
+        }
+        if r.code != 150 && r.code != 125 {
+            return Err(Fail::Other(format!("STOR: {}", r.first_line())));
+        }
+        let mut off = 0u64;
+        while off < size {
+            let n = (size - off).min(BUF_SIZE as u64) as usize;
+            let chunk = v.pattern_at(off, n);
+            if let Err(e) = data.write_all(chunk) {
+                // The server's reason, when it gave one (disk full, quota, ...).
+                let why = match self.reply() {
+                    Ok(r) => format!("; the server: {}", r.first_line()),
+                    Err(_) => String::new(),
+                };
+                return Err(Fail::Other(format!(
+                    "sending {name} at offset {off}: {e}{why}"
+                )));
+            }
+            off += n as u64;
+        }
+        // The end of the file is the end of the connection.
+        drop(data);
+        self.finish(&cmd)?;
+        Ok(Stored::Done)
     }
 
     /// A listing command (`LIST dir`, `MLSD dir`): the raw bytes received.

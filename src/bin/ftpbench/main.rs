@@ -1,11 +1,12 @@
 //! ftpbench: a load generator for any FTP server (issue #6), on std threads only.
 //!
 //! It measures the figures of docs/PERFORMANCE.md: RETR throughput over 1 and 4 parallel
-//! streams, sessions per second at several client counts and session latency (anonymous, and
-//! for a real user whose login goes through the server's PAM stack), LIST and MLSD of a big
-//! directory, and N idle logged-in sessions with the server's memory per session. Every
-//! byte it downloads is checked against a deterministic pattern (byte i = (i*31+7) % 251; make
-//! such files with `ftpbench --make-pattern PATH SIZE`); a wrong byte or size exits 1.
+//! streams, STOR throughput, sessions per second at several client counts and session latency
+//! (anonymous, and for a real user whose login goes through the server's PAM stack), LIST and
+//! MLSD of a big directory, and N idle logged-in sessions with the server's memory per session.
+//! Every byte it downloads is checked against a deterministic pattern (byte i = (i*31+7) % 251;
+//! make such files with `ftpbench --make-pattern PATH SIZE`), and so is every upload, which is
+//! that pattern, downloaded back; a wrong byte or size exits 1.
 //!
 //! One line per figure goes to stdout, a JSON summary to `--json FILE` (or stdout with
 //! `--json -`), progress to stderr. Exit status: 0 all measured, 1 wrong data, 2 anything else
@@ -38,12 +39,19 @@ usage: ftpbench --port N [options]
   --local-small N:S    the small file of the local figure, relative to the user's login
                        directory (--small's name and size)
   --server-pid PID     the server's pid, for the memory figure (found from the port if absent)
-  --figure LIST        comma-separated: retr,retr4,sessions,latency,local,list,mlsd,idle
-                       or all (all)
+  --figure LIST        comma-separated: retr,retr4,stor,sessions,latency,local,list,mlsd,
+                       idle, or all (all)
   --seconds S          length of each timed run (2)
   --clients LIST       client counts for the sessions and local figures (1,16,64)
   --idle N             idle logged-in sessions for the idle figure (500)
-  --file NAME:SIZE     the big file for retr/retr4 (a pattern file of SIZE bytes)
+  --file NAME:SIZE     the big file for retr/retr4 (a pattern file of SIZE bytes); stor
+                       uploads SIZE bytes of the pattern
+  --upload-dir DIR     where stor uploads (the login directory); each upload gets a new
+                       name, is downloaded back and checked, then deleted when the server
+                       allows it
+  --sync               for a server on this machine: run sync(1) before each upload (not
+                       timed), so that every upload starts with no dirty pages to write
+                       back and the figure is the server's, not the disk's
   --small NAME:SIZE    the small file each session downloads (a pattern file)
   --list-dir DIR       the directory for list/mlsd (the login directory)
   --list-entries N     the entries that directory must have (checked when given)
@@ -54,8 +62,8 @@ usage: ftpbench --port N [options]
 --sendfile-baseline sends PATH (a pattern file) over loopback with sendfile(2) (a python3
 sender: std has no sendfile) to the same receiving loop as RETR: the machine's limit for RETR.
 
-Every downloaded file must hold the pattern byte i = (i*31+7) % 251 and have its stated size;
-otherwise ftpbench exits 1.
+Every downloaded file (uploads too, downloaded back) must hold the pattern byte
+i = (i*31+7) % 251 and have its stated size; otherwise ftpbench exits 1.
 ";
 
 /// A file to download: its name on the server and its size.
@@ -82,13 +90,16 @@ struct Opts {
     small: Option<FileSpec>,
     list_dir: String,
     list_entries: Option<usize>,
+    upload_dir: String,
+    /// Run sync(1) before each upload (untimed): for a server on this machine.
+    sync: bool,
     epsv: bool,
     json: Option<String>,
     quiet: bool,
 }
 
-const ALL_FIGURES: [&str; 8] = [
-    "retr", "retr4", "sessions", "latency", "local", "list", "mlsd", "idle",
+const ALL_FIGURES: [&str; 9] = [
+    "retr", "retr4", "stor", "sessions", "latency", "local", "list", "mlsd", "idle",
 ];
 
 fn parse_spec(v: &str) -> Result<FileSpec, String> {
@@ -126,6 +137,8 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
         small: None,
         list_dir: String::new(),
         list_entries: None,
+        upload_dir: String::new(),
+        sync: false,
         epsv: false,
         json: None,
         quiet: false,
@@ -176,6 +189,8 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
             "--small" => o.small = Some(parse_spec(&val()?)?),
             "--list-dir" => o.list_dir = val()?,
             "--list-entries" => o.list_entries = Some(num(val()?)? as usize),
+            "--upload-dir" => o.upload_dir = val()?.trim_end_matches('/').to_string(),
+            "--sync" => o.sync = true,
             "--epsv" => o.epsv = true,
             "--json" => o.json = Some(val()?),
             "--quiet" => o.quiet = true,
@@ -407,6 +422,142 @@ fn fig_retr(o: &Opts, streams: usize, sum: &mut Summary) -> Res<()> {
         file.name
     ));
     sum.num(&key, mbs);
+    Ok(())
+}
+
+/// The name of upload `n` of this run: new names each time (an anonymous STOR may not replace a
+/// file), in `--upload-dir`.
+fn upload_name(o: &Opts, started: u64, n: u64) -> String {
+    let name = format!("ftpbench-stor-{}-{started}-{n}.bin", std::process::id());
+    if o.upload_dir.is_empty() {
+        name
+    } else {
+        format!("{}/{name}", o.upload_dir)
+    }
+}
+
+/// `--sync`: sync(1), which writes every dirty page of the machine back and waits for it
+/// (std has no sync(2); the command is in every base system).
+fn sync_disks() -> Res<()> {
+    match std::process::Command::new("sync").status() {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(Fail::Other(format!("sync: {s}"))),
+        Err(e) => Err(Fail::Other(format!("sync: {e}"))),
+    }
+}
+
+/// STOR of `size` pattern bytes on one control connection, repeated until the uploads have
+/// taken `--seconds` (at least once). Each upload is timed from PASV to the server's 226 (its
+/// file is complete); after it, outside the timing, SIZE (when the server has it) and a RETR
+/// of the file check every byte, and a DELE removes it where the server allows that
+/// (anonymous sessions usually may not: those files stay). MB/s = bytes over the summed upload times.
+/// With `--sync`, each upload starts after a sync(1), also untimed.
+/// A server that refuses the first STOR skips the figure (null, said so).
+fn fig_stor(o: &Opts, size: u64, sum: &mut Summary) -> Res<()> {
+    let key = "stor_1_mb_s";
+    let v = Verifier::new();
+    let mut buf = vec![0u8; BUF_SIZE];
+    let mut c = Ctrl::connect(o.addr, o.epsv)?;
+    c.login(&o.user, &o.pass)?;
+    c.expect("TYPE I", &[200])?;
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let uploads = AtomicU64::new(0);
+    let limit = Duration::from_secs_f64(o.seconds);
+    let mut timed = Duration::ZERO;
+    let mut each = Vec::new();
+    let mut kept = 0u64;
+    let mut size_checked = true;
+    let run = with_progress(
+        o,
+        "stor_1",
+        &uploads,
+        "uploads",
+        || -> Res<Option<String>> {
+            loop {
+                let n = uploads.load(Ordering::Relaxed);
+                let name = upload_name(o, started, n);
+                if o.sync {
+                    sync_disks()?;
+                }
+                let t = Instant::now();
+                match c.stor(&name, size, &v)? {
+                    ftp::Stored::Done => {}
+                    ftp::Stored::Refused(line) if n == 0 => return Ok(Some(line)),
+                    ftp::Stored::Refused(line) => {
+                        return Err(Fail::Other(format!("STOR {name}: {line}")))
+                    }
+                }
+                let took = t.elapsed();
+                timed += took;
+                each.push(took);
+                uploads.fetch_add(1, Ordering::Relaxed);
+                // The check, untimed: the size the server reports, then every byte back.
+                let r = c.cmd(&format!("SIZE {name}"))?;
+                match (r.code, r.text.get(4..).map(|t| t.trim().parse::<u64>())) {
+                    (213, Some(Ok(got))) if got == size => {}
+                    (213, _) => {
+                        return Err(Fail::Verify(format!(
+                            "{name}: uploaded {size} bytes, the server's SIZE says {}",
+                            r.text.trim()
+                        )))
+                    }
+                    _ => size_checked = false,
+                }
+                if let Err(line) = c.try_retr(&name, size, &v, &mut buf)? {
+                    return Err(Fail::Other(format!(
+                        "{name}: uploaded, but RETR to check it was refused: {line}"
+                    )));
+                }
+                if !c.cmd(&format!("DELE {name}")).is_ok_and(|r| r.code == 250) {
+                    kept += 1;
+                }
+                if timed >= limit {
+                    return Ok(None);
+                }
+            }
+        },
+    )?;
+    if let Some(line) = run {
+        let why = format!("stor: skipped (the server refuses uploads: {line})");
+        say(&format!("{:<16}{:>10} ({line})", "stor_1", "refused"));
+        note(&why);
+        sum.null(key);
+        sum.notes.push(why);
+        let _ = c.cmd("QUIT");
+        return Ok(());
+    }
+    let _ = c.cmd("QUIT");
+    let n = uploads.load(Ordering::Relaxed);
+    let secs = timed.as_secs_f64();
+    let bytes = n * size;
+    let mbs = bytes as f64 / 1e6 / secs;
+    let dir = if o.upload_dir.is_empty() {
+        "the login directory"
+    } else {
+        &o.upload_dir
+    };
+    let left = match kept {
+        0 => String::new(),
+        k => format!("; {k} left in {dir}: DELE refused"),
+    };
+    let synced = if o.sync { ", each after a sync" } else { "" };
+    // Each upload's time: a disk that cannot keep up shows as the later uploads slowing down.
+    let times: Vec<String> = each
+        .iter()
+        .map(|d| format!("{:.2}", d.as_secs_f64()))
+        .collect();
+    say(&format!(
+        "{:<16}{mbs:>10.1} MB/s   ({n} uploads to {dir}, {bytes} bytes in {secs:.2} s: {} s{synced}; \
+         checked by {}RETR{left})",
+        "stor_1",
+        times.join(" / "),
+        if size_checked { "SIZE and " } else { "" },
+    ));
+    sum.num(key, mbs);
+    sum.int("stor_uploads", n);
+    sum.int("stor_left_on_server", kept);
     Ok(())
 }
 
@@ -819,6 +970,8 @@ fn clone_opts(o: &Opts) -> Opts {
         small: o.small.clone(),
         list_dir: o.list_dir.clone(),
         list_entries: o.list_entries,
+        upload_dir: o.upload_dir.clone(),
+        sync: o.sync,
         epsv: o.epsv,
         json: o.json.clone(),
         quiet: o.quiet,
@@ -975,6 +1128,13 @@ fn run(o: &Opts, sum: &mut Summary) -> Res<()> {
             } else {
                 skip(fig, "--file", sum)?;
             }
+        }
+    }
+    if want("stor") {
+        if let Some(file) = &o.file {
+            fig_stor(o, file.size, sum)?;
+        } else {
+            skip("stor", "--file", sum)?;
         }
     }
     if want("sessions") || want("latency") {
