@@ -128,7 +128,12 @@ impl Session<'_> {
         // Emptied only now, under the lock (a locked reader never sees it cut), and not for a
         // resume or an append.
         let positioned = match (how, rest) {
-            (Upload::Stor, 0) => sysfs::truncate(file.as_fd(), 0),
+            // Not a file just created: on ext4 a truncation to 0 makes the close write the
+            // whole upload back before the 226 (docs/PERFORMANCE.md, STOR).
+            (Upload::Stor, 0) => match sysfs::fstat(file.as_fd()) {
+                Ok(st) if st.size == 0 => Ok(()),
+                _ => sysfs::truncate(file.as_fd(), 0),
+            },
             (Upload::Stor, offset) => file.seek(SeekFrom::Start(offset)).map(drop),
             _ => Ok(()),
         };
