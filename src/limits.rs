@@ -58,6 +58,9 @@ pub const SENDFILE_CHUNK: usize = 1024 * 1024;
 pub const DATA_BUFFER: usize = 64 * 1024;
 /// One read of an upload without a rate limit: large, so a gigabyte costs few system calls.
 pub const UPLOAD_BUFFER: usize = 1024 * 1024;
+/// The pipe an upload is spliced through: a quarter of UPLOAD_BUFFER measured as fast as the
+/// whole of it (docs/PERFORMANCE.md), and four times less of the user's pipe budget.
+pub const UPLOAD_PIPE: usize = 256 * 1024;
 /// The smallest trans_chunk_size honoured (vsftpd: 4096); smaller values are raised to it.
 pub const MIN_TRANS_CHUNK: usize = 4096;
 /// TCP_NOTSENT_LOWAT of a data connection: the most bytes it queues that TCP has not sent yet.

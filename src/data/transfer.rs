@@ -16,7 +16,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use super::ascii::ToAscii;
-use crate::limits::{DATA_BUFFER, MIN_TRANS_CHUNK, SENDFILE_CHUNK, UPLOAD_BUFFER};
+use crate::limits::{DATA_BUFFER, MIN_TRANS_CHUNK, SENDFILE_CHUNK, UPLOAD_BUFFER, UPLOAD_PIPE};
 use crate::sys::net::{self, PollFd};
 
 /// Why a transfer stopped early; each maps to vsftpd's reply.
@@ -411,6 +411,13 @@ pub fn receive_file(
 }
 
 fn receive_loop(file: &mut File, pump: &mut Pump<'_>, ascii: bool) -> Result<u64, TransferError> {
+    let mut written = 0u64;
+    if !ascii && pump.opts.rate_max == 0 {
+        match splice_loop(file, pump)? {
+            Spliced::All(n) => return Ok(n),
+            Spliced::Declined(n) => written = n,
+        }
+    }
     // With a rate limit, vsftpd's chunk; without, large reads: fewer system calls per byte.
     let size = if pump.opts.rate_max == 0 {
         UPLOAD_BUFFER
@@ -420,7 +427,6 @@ fn receive_loop(file: &mut File, pump: &mut Pump<'_>, ascii: bool) -> Result<u64
     let mut buf = vec![0u8; size];
     let mut out = Vec::new();
     let mut conv = FromAscii::default();
-    let mut written = 0u64;
     loop {
         let mut s = pump.sock;
         let n = match s.read(&mut buf) {
@@ -454,6 +460,60 @@ fn receive_loop(file: &mut File, pump: &mut Pump<'_>, ascii: bool) -> Result<u64
         written += out.len() as u64;
     }
     Ok(written)
+}
+
+/// How far [`splice_loop`] got.
+enum Spliced {
+    /// The whole upload, this many bytes.
+    All(u64),
+    /// This many bytes, all in the file; the rest must be copied through the process.
+    Declined(u64),
+}
+
+/// A binary upload without a rate limit: socket to pipe to file with splice(2), so the bytes
+/// never cross into this process (the copy through a buffer was the largest cost of a STOR:
+/// docs/PERFORMANCE.md). Where the kernel cannot (no pipe to be had, a file system without
+/// splice support), the caller goes on with the copying loop.
+fn splice_loop(file: &mut File, pump: &mut Pump<'_>) -> Result<Spliced, TransferError> {
+    let Ok((pipe_out, pipe_in)) = net::splice_pipe(UPLOAD_PIPE) else {
+        return Ok(Spliced::Declined(0));
+    };
+    let mut written = 0u64;
+    loop {
+        let n = match net::splice(pump.sock.as_fd(), pipe_in.as_fd(), UPLOAD_BUFFER) {
+            Ok(0) => return Ok(Spliced::All(written)),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                pump.wait(None)?;
+                continue;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return Err(TransferError::NetRead),
+        };
+        // The pipe is emptied before the socket is read again, so it never fills.
+        let mut left = n;
+        while left > 0 {
+            match net::splice(pipe_out.as_fd(), file.as_fd(), left) {
+                Ok(0) => return Err(TransferError::LocalWrite),
+                Ok(m) => left = left.saturating_sub(m),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if written == 0 && left == n && net::splice_unsupported(&e) => {
+                    // The file system takes no splice: what the pipe holds goes by hand.
+                    let mut buf = vec![0u8; left];
+                    let mut pipe = File::from(pipe_out);
+                    pipe.read_exact(&mut buf)
+                        .map_err(|_| TransferError::NetRead)?;
+                    file.write_all(&buf)
+                        .map_err(|_| TransferError::LocalWrite)?;
+                    pump.sent(n)?;
+                    return Ok(Spliced::Declined(n as u64));
+                }
+                Err(_) => return Err(TransferError::LocalWrite),
+            }
+        }
+        written += n as u64;
+        pump.sent(n)?;
+    }
 }
 
 /// ASCII-mode uploads (TYPE A with ascii_upload_enable): every CR that comes right before an

@@ -1,6 +1,6 @@
 //! Sockets that std cannot make: a chosen backlog, IPV6_V6ONLY, a bound-but-not-connected
-//! passive socket, a connect from a chosen source address within a timeout; plus poll(2) and
-//! sendfile(2).
+//! passive socket, a connect from a chosen source address within a timeout; plus poll(2),
+//! sendfile(2) and splice(2).
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -239,6 +239,40 @@ pub fn sendfile(sock: BorrowedFd<'_>, file: BorrowedFd<'_>, count: usize) -> io:
         )
     })?;
     Ok(usize::try_from(n).unwrap_or(0))
+}
+
+/// A non-blocking pipe for [`splice`], grown to `size` bytes when the kernel allows (an
+/// unprivileged process is held to pipe-max-size and its user's pipe budget: a refusal keeps
+/// the default size, which still works).
+pub fn splice_pipe(size: usize) -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as RawFd; 2];
+    // SAFETY: pipe2 writes two fds into the array it is given, which has room for two.
+    cerr(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) })?;
+    // SAFETY: pipe2 succeeded, so both fds are open and owned by nobody else.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let size = i32::try_from(size).unwrap_or(i32::MAX);
+    // SAFETY: fcntl with integer arguments on a valid fd.
+    let _ = unsafe { libc::fcntl(write.as_raw_fd(), libc::F_SETPIPE_SZ, size) };
+    Ok((read, write))
+}
+
+/// splice(2) of up to `len` bytes from `from` to `to` at their current offsets, one of them a
+/// pipe; without waiting on the pipe. Returns the bytes moved; 0 means end of input.
+pub fn splice(from: BorrowedFd<'_>, to: BorrowedFd<'_>, len: usize) -> io::Result<usize> {
+    let null = std::ptr::null_mut();
+    let flags = libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK;
+    // SAFETY: both fds are valid for the call; NULL offsets use and advance the fds' own.
+    let n =
+        cerr(unsafe { libc::splice(from.as_raw_fd(), null, to.as_raw_fd(), null, len, flags) })?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+/// The file system (or the kernel) cannot splice into this file.
+pub fn splice_unsupported(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)
+    )
 }
 
 /// lseek(SEEK_SET) on an open file (REST offsets).

@@ -671,6 +671,9 @@ pub fn post_login_allow_list() -> Vec<i64> {
         SYS_lseek,
         SYS_close,
         SYS_sendfile,
+        // Uploads move socket to pipe to file without a copy through the process.
+        SYS_splice,
+        SYS_pipe2,
         // Files beneath the session root.
         SYS_openat,
         SYS_openat2,
@@ -757,9 +760,9 @@ pub fn post_login_filter() -> Filter {
         // No executable memory: mmap/mprotect only with PROT_NONE, PROT_READ, PROT_READ|WRITE.
         .allow_arg(libc::SYS_mmap, 2, &prot_values())
         .allow_arg(libc::SYS_mprotect, 2, &prot_values())
-        // fcntl: flags, close-on-exec, dup for try_clone, record locks (lock_upload_files);
-        // not F_SETOWN/F_SETSIG (signals to other processes) nor leases.
-        .allow_arg(libc::SYS_fcntl, 1, &fcntl_values())
+        // fcntl: flags, close-on-exec, dup for try_clone, record locks (lock_upload_files),
+        // the upload pipe's size; not F_SETOWN/F_SETSIG (signals to other processes) nor leases.
+        .allow_arg(libc::SYS_fcntl, 1, &post_login_fcntl_values())
         // ioctl: only FIONBIO (std's set_nonblocking); no terminal ioctls such as TIOCSTI.
         .allow_arg(libc::SYS_ioctl, 1, &[libc::FIONBIO])
         // tgkill: only to this process (abort() raises SIGABRT through it).
@@ -844,6 +847,12 @@ fn prot_values() -> [u64; 3] {
         v(libc::PROT_READ),
         v(libc::PROT_READ | libc::PROT_WRITE),
     ]
+}
+
+fn post_login_fcntl_values() -> Vec<u64> {
+    let mut v = fcntl_values();
+    v.extend(u64::try_from(libc::F_SETPIPE_SZ));
+    v
 }
 
 fn fcntl_values() -> Vec<u64> {
