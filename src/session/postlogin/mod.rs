@@ -236,6 +236,10 @@ impl<'a> Session<'a> {
             Command::Stat(arg) => self.stat_path(&arg)?,
             Command::Site(sub) => self.site(sub)?,
             Command::Rest(arg) => self.rest_cmd(&arg)?,
+            // vsftpd answers these after login even without TLS, only to refuse them.
+            Command::Pbsz(_) | Command::Prot(_) if !c.ssl_enable => {
+                self.ctrl.reply(reply::PERMISSION_DENIED)?
+            }
             _ => self.ctrl.reply(reply::UNKNOWN_COMMAND)?,
         }
         Ok(true)
