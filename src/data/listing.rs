@@ -23,10 +23,14 @@
 //!   prefix for the current directory), as vsftpd.
 //! - Entries are sorted by name, byte-wise (memcmp order, shorter first), or by mtime with `-t`;
 //!   `r` reverses. Sorting is stable, so `-t` ties keep readdir order (as glibc's qsort does).
-//! - The filter is matched against entry names ([`filter_matches`]). Debian's 3.0.3 build
-//!   instead matches a symlink by the last component of its target resolved from the session's
-//!   working directory (so `LIST link` omits `link -> file.txt` and `LIST file.txt` shows it); that
-//!   is a Debian patch artefact, not upstream behaviour, and we do not copy it.
+//! - The filter ([`filter_matches`]) is matched as Debian's vsftpd 3.0.3 matches it: against the
+//!   last component of the entry's real path ([`super::realpath::real_path`]), the entry's
+//!   name looked up from the session's working directory (vsftpd's realpath() of the bare name,
+//!   from its cwd, whatever directory is listed), or `/` when that is the root; against the
+//!   entry's own name when that lookup fails (a dangling link, or a name the working directory
+//!   does not have). So `LIST file.txt` also shows `link -> file.txt`, while `LIST link` shows
+//!   nothing when `link` resolves to `file.txt`. Entries are still shown, and dot files still
+//!   chosen, by their own names.
 //! - Dot files appear only with `-a` or force_dot_files; `.` and `..` only with `-a`. At the
 //!   session root `..` is reported as the root itself (as inside vsftpd's chroot), never as the
 //!   directory above it.
@@ -59,6 +63,7 @@ use std::ffi::CStr;
 use std::io::{self, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
+use super::realpath;
 use crate::limits::{MAX_DIR_ENTRIES, MAX_GLOB_STEPS, MAX_LIST_DEPTH};
 /// Re-exported for sessions: virtual paths live in [`crate::proto::path`].
 pub use crate::proto::path::normalize_path;
@@ -309,7 +314,15 @@ pub fn list_with<W: Write + ?Sized>(
         chunk: Vec::new(),
         glob: Vec::new(),
         dates: DayCache::default(),
+        lookup: None,
     };
+    if !walker.filter.is_empty() {
+        // Where the filter's names are looked up: the working directory (a search-only
+        // handle; without one every lookup fails and names match as they are).
+        walker.lookup = fs::open_in_root(root, cwd, OpenKind::Path)
+            .ok()
+            .map(|fd| (root, fd, cwd.to_vec()));
+    }
     walker.walk(dir.as_fd(), &dir_name, 0, out)?;
     Ok(ListOutcome::Listed)
 }
@@ -330,6 +343,9 @@ struct Entry {
 
 struct Walker<'c, 'a> {
     ctx: &'c ListContext<'a>,
+    /// With a filter: the session root, a handle on the working directory and its path, where
+    /// entry names are looked up for the filter (see the module docs).
+    lookup: Option<(BorrowedFd<'c>, OwnedFd, Vec<u8>)>,
     verbose: bool,
     all: bool,
     by_time: bool,
@@ -448,8 +464,12 @@ impl Walker<'_, '_> {
                 return;
             }
         }
-        if !self.filter.is_empty() && !passes(name, &self.filter, &mut 0, &mut self.glob) {
-            return;
+        if !self.filter.is_empty() {
+            let real = self.filter_key(cname);
+            let key = real.as_deref().map_or(name, realpath::last_component);
+            if !passes(key, &self.filter, &mut 0, &mut self.glob) {
+                return;
+            }
         }
         let mut entry = Entry {
             name: (self.names.len(), self.names.len() + name.len()),
@@ -466,6 +486,19 @@ impl Walker<'_, '_> {
         self.names.extend_from_slice(name);
         self.names.push(0);
         self.entries.push(entry);
+    }
+
+    /// The real path of `cname` looked up from the working directory, when it is not simply
+    /// the working directory's entry of that name (a symlink, `.` or `..`); `None` when the
+    /// name itself is what the filter sees.
+    fn filter_key(&self, cname: &CStr) -> Option<Vec<u8>> {
+        let (root, cwd_fd, cwd) = self.lookup.as_ref()?;
+        let name = cname.to_bytes();
+        let st = fs::lstat_at_cstr(cwd_fd.as_fd(), cname).ok()?;
+        if !st.is_symlink() && name != b"." && name != b".." {
+            return None;
+        }
+        realpath::real_path(*root, cwd, name)
     }
 
     fn lstat(&self, dir: BorrowedFd<'_>, cname: &CStr) -> Option<FileStat> {
