@@ -425,6 +425,52 @@ fn http_verbs_after_login_close() {
     healthy(&mut server);
 }
 
+/// A listing filter looks up the real path of every symlink it meets (as Debian's vsftpd):
+/// hundreds of links, each at the head of a chain of 39 more whose targets go down and up a
+/// deep directory, cost a bounded number of lookups per listing, and the listing still answers
+/// (the links met first resolve to `end.txt` and match, until the budget is spent).
+#[test]
+fn symlink_chains_cost_bounded_lookups() {
+    const DEPTH: usize = 16;
+    let deep = vec!["d"; DEPTH].join("/");
+    let detour = format!("{deep}/{}", vec![".."; DEPTH].join("/"));
+    let mut b = builder("symlink_chains")
+        .file("end.txt", "x")
+        .file(&format!("{deep}/keep"), "x");
+    // e -> c0 -> ... -> c38 -> end.txt: 40 links, the most a lookup follows.
+    b = b.symlink("c38", &format!("{detour}/end.txt"));
+    for i in 0..38 {
+        b = b.symlink(&format!("c{i}"), &format!("{detour}/c{}", i + 1));
+    }
+    for i in 0..1000 {
+        b = b.symlink(&format!("e{i:04}"), "c0");
+    }
+    let mut server = b.start();
+    let mut c = server.login();
+    for p in ["end.txt", "*.txt", "e*"] {
+        let started = std::time::Instant::now();
+        let t = c.transfer(&format!("NLST {p}"));
+        t.start.assert_is("150 Here comes the directory listing.");
+        t.end.expect("226").assert_is("226 Directory send OK.");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "NLST {p} took {:?}",
+            started.elapsed()
+        );
+        let names = crlf_lines(&t.data);
+        if p == "end.txt" {
+            assert!(names.contains(&"end.txt".to_string()));
+            assert!(
+                names.len() > 100 && names.len() < 1000,
+                "{} names match",
+                names.len()
+            );
+        }
+    }
+    c.cmd("NOOP").assert_is("200 NOOP ok.");
+    healthy(&mut server);
+}
+
 /// Pathological globs (the CVE-2011-0762 class): the matcher's cost is bounded per name, so a
 /// pattern built to backtrack on long names still answers at once, and the session goes on.
 #[test]

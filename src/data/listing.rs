@@ -64,7 +64,7 @@ use std::io::{self, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use super::realpath;
-use crate::limits::{MAX_DIR_ENTRIES, MAX_GLOB_STEPS, MAX_LIST_DEPTH};
+use crate::limits::{MAX_DIR_ENTRIES, MAX_FILTER_LOOKUP_STEPS, MAX_GLOB_STEPS, MAX_LIST_DEPTH};
 /// Re-exported for sessions: virtual paths live in [`crate::proto::path`].
 pub use crate::proto::path::normalize_path;
 use crate::proto::path::resolve_tilde;
@@ -315,6 +315,7 @@ pub fn list_with<W: Write + ?Sized>(
         glob: Vec::new(),
         dates: DayCache::default(),
         lookup: None,
+        lookup_steps: MAX_FILTER_LOOKUP_STEPS,
     };
     if !walker.filter.is_empty() {
         // Where the filter's names are looked up: the working directory (a search-only
@@ -346,6 +347,8 @@ struct Walker<'c, 'a> {
     /// With a filter: the session root, a handle on the working directory and its path, where
     /// entry names are looked up for the filter (see the module docs).
     lookup: Option<(BorrowedFd<'c>, OwnedFd, Vec<u8>)>,
+    /// What is left of the listing's lookup budget (`limits::MAX_FILTER_LOOKUP_STEPS`).
+    lookup_steps: usize,
     verbose: bool,
     all: bool,
     by_time: bool,
@@ -491,14 +494,14 @@ impl Walker<'_, '_> {
     /// The real path of `cname` looked up from the working directory, when it is not simply
     /// the working directory's entry of that name (a symlink, `.` or `..`); `None` when the
     /// name itself is what the filter sees.
-    fn filter_key(&self, cname: &CStr) -> Option<Vec<u8>> {
+    fn filter_key(&mut self, cname: &CStr) -> Option<Vec<u8>> {
         let (root, cwd_fd, cwd) = self.lookup.as_ref()?;
         let name = cname.to_bytes();
         let st = fs::lstat_at_cstr(cwd_fd.as_fd(), cname).ok()?;
         if !st.is_symlink() && name != b"." && name != b".." {
             return None;
         }
-        realpath::real_path(*root, cwd, name)
+        realpath::real_path_counted(*root, cwd, name, &mut self.lookup_steps)
     }
 
     fn lstat(&self, dir: BorrowedFd<'_>, cname: &CStr) -> Option<FileStat> {

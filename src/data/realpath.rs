@@ -26,6 +26,18 @@ const MAX_PENDING: usize = 4 * MAX_PATH;
 /// [`real_path`] returns) beneath `root`, as an absolute virtual path; `None` when a component
 /// is missing, unreachable, not a directory where one is needed, or the walk hits a limit.
 pub fn real_path(root: BorrowedFd<'_>, cwd: &[u8], path: &[u8]) -> Option<Vec<u8>> {
+    let mut steps = MAX_PENDING;
+    real_path_counted(root, cwd, path, &mut steps)
+}
+
+/// [`real_path`], taking one step from `steps` per component looked up (a caller walking many
+/// names shares one budget); `None` once it is spent.
+pub fn real_path_counted(
+    root: BorrowedFd<'_>,
+    cwd: &[u8],
+    path: &[u8],
+    steps: &mut usize,
+) -> Option<Vec<u8>> {
     let mut out: Vec<u8> = if path.first() == Some(&b'/') {
         b"/".to_vec()
     } else {
@@ -55,6 +67,7 @@ pub fn real_path(root: BorrowedFd<'_>, cwd: &[u8], path: &[u8]) -> Option<Vec<u8
             }
             _ => {}
         }
+        *steps = steps.checked_sub(1)?;
         if dir.is_none() {
             dir = Some(fs::open_in_root(root, &out, OpenKind::Path).ok()?);
         }
@@ -117,5 +130,63 @@ pub fn last_component(real: &[u8]) -> &[u8] {
     match real.iter().rposition(|&b| b == b'/') {
         Some(i) if i + 1 < real.len() => real.get(i + 1..).unwrap_or(real),
         _ => real,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn walks_as_realpath_in_a_chroot() {
+        let t = std::env::temp_dir().join(format!("vsftpd-rs-realpath-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&t);
+        std::fs::create_dir_all(t.join("pub/sub")).unwrap();
+        std::fs::write(t.join("pub/file"), "x").unwrap();
+        for (link, target) in [
+            ("up", "pub/sub/.."),
+            ("abs", "/pub/sub"),
+            ("out", "../../../.."),
+            ("loop", "loop"),
+            ("dangling", "missing"),
+            ("file-link", "pub/file"),
+            ("chain", "file-link"),
+            ("empty-target", ""),
+        ] {
+            let _ = symlink(target, t.join(link));
+        }
+        let root = fs::open_dir(&t).unwrap();
+        let r = |cwd: &[u8], p: &[u8]| real_path(root.as_fd(), cwd, p);
+        assert_eq!(r(b"/", b"up").as_deref(), Some(&b"/pub"[..]));
+        assert_eq!(r(b"/", b"abs/..").as_deref(), Some(&b"/pub"[..]));
+        assert_eq!(r(b"/pub", b"../abs").as_deref(), Some(&b"/pub/sub"[..]));
+        // Links and `..` never lead above the root.
+        assert_eq!(r(b"/", b"out").as_deref(), Some(&b"/"[..]));
+        assert_eq!(
+            r(b"/pub", b"../../../out/pub").as_deref(),
+            Some(&b"/pub"[..])
+        );
+        assert_eq!(r(b"/", b"chain").as_deref(), Some(&b"/pub/file"[..]));
+        assert_eq!(r(b"/", b".").as_deref(), Some(&b"/"[..]));
+        // Failures: a loop, a dangling link, a file used as a directory, a missing name.
+        assert_eq!(r(b"/", b"loop"), None);
+        assert_eq!(r(b"/", b"dangling"), None);
+        assert_eq!(r(b"/", b"pub/file/.."), None);
+        assert_eq!(r(b"/", b"chain/x"), None);
+        assert_eq!(r(b"/", b"missing"), None);
+        assert_eq!(r(b"/", b"nul\0byte"), None);
+        assert_eq!(r(b"relative", b"pub"), None);
+        // A budget spent is a failure.
+        let mut steps = 2;
+        assert_eq!(
+            real_path_counted(root.as_fd(), b"/", b"pub/sub/file", &mut steps),
+            None
+        );
+        assert_eq!(steps, 0);
+        assert_eq!(last_component(b"/pub/sub"), b"sub");
+        assert_eq!(last_component(b"/"), b"/");
+        std::fs::remove_dir_all(&t).unwrap();
     }
 }
