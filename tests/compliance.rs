@@ -401,6 +401,11 @@ const READS: &[(&str, &[Step])] = &[
             Step::Pasv("NLST -a .*"),
             Step::Pasv("NLST pub/readme.txt"),
             Step::Pasv("NLST pub/hello.txt"),
+            // A directory argument is the kernel's to resolve: `..` after a link is the
+            // directory above its target; after a missing name or a file it fails.
+            Step::Pasv("NLST sub-link/.."),
+            Step::Pasv("NLST missing/.."),
+            Step::Pasv("NLST hello.txt/.."),
             Step::Cmd("STAT hello.txt"),
             Step::Cmd("STAT link.txt"),
             Step::Cmd("STAT p*"),

@@ -10,7 +10,8 @@
 //!   by modification time, newest first; `-tr` oldest first), `F` (LIST: `/` after directories;
 //!   NLST: `/` after directories, `@` after symlinks). Others are ignored.
 //! - `~` and `~/x` are resolved against the login directory.
-//! - If the rest names a directory, that directory is listed. Otherwise, if it contains a `/`, the
+//! - If the rest names a directory (resolved by the kernel as given, as vsftpd's opendir: so
+//!   `link/..` is the directory above the link's target), that directory is listed. Otherwise, if it contains a `/`, the
 //!   part after the last `/` filters the names of the directory before it (`/pub/*.txt`,
 //!   `/pub/file` — so LIST of a plain file prints its one line); otherwise it filters the current
 //!   directory. A filter starting with `.` implies `-a`.
@@ -67,7 +68,7 @@ use super::realpath;
 use crate::limits::{MAX_DIR_ENTRIES, MAX_FILTER_LOOKUP_STEPS, MAX_GLOB_STEPS, MAX_LIST_DEPTH};
 /// Re-exported for sessions: virtual paths live in [`crate::proto::path`].
 pub use crate::proto::path::normalize_path;
-use crate::proto::path::resolve_tilde;
+use crate::proto::path::{prepend_cwd, resolve_tilde};
 use crate::sys::fs::{self, FileStat, OpenKind};
 
 /// vsftpd writes listings in chunks of this size (VSFTP_DIR_BUFSIZE).
@@ -328,8 +329,10 @@ pub fn list_with<W: Write + ?Sized>(
     Ok(ListOutcome::Listed)
 }
 
+/// The kernel resolves `name` as given (vsftpd's opendir): `link/..` is the directory above
+/// the link's target, and `missing/..` or `file/..` fail.
 fn open_dir(root: BorrowedFd<'_>, cwd: &[u8], name: &[u8]) -> io::Result<OwnedFd> {
-    fs::open_in_root(root, &normalize_path(cwd, name), OpenKind::Directory)
+    fs::open_in_root(root, &prepend_cwd(cwd, name), OpenKind::Directory)
 }
 
 /// One listed entry: where its name is in the walker's buffer (the NUL that follows it is not
