@@ -1728,12 +1728,18 @@ mod tests {
             nlst(&root, "/", "/pub/", &ctx),
             "/pub/a.txt\r\n/pub/b.txt\r\n/pub/c.doc\r\n/pub/link\r\n/pub/sub\r\n"
         );
-        assert_eq!(nlst(&root, "/pub", "*.txt", &ctx), "a.txt\r\nb.txt\r\n");
+        // The link to a.txt matches by where it leads (Debian's vsftpd); from `/`, where no
+        // `link` is, by its own name.
+        assert_eq!(
+            nlst(&root, "/pub", "*.txt", &ctx),
+            "a.txt\r\nb.txt\r\nlink\r\n"
+        );
+        assert_eq!(nlst(&root, "/pub", "link", &ctx), "");
         assert_eq!(
             nlst(&root, "/", "pub/*.txt", &ctx),
             "pub/a.txt\r\npub/b.txt\r\n"
         );
-        assert_eq!(nlst(&root, "/pub", "a.txt", &ctx), "a.txt\r\n");
+        assert_eq!(nlst(&root, "/pub", "a.txt", &ctx), "a.txt\r\nlink\r\n");
         assert_eq!(nlst(&root, "/pub", "/top.txt", &ctx), "/top.txt\r\n");
         assert_eq!(nlst(&root, "/pub", "nothing", &ctx), "");
         assert_eq!(
@@ -1789,15 +1795,16 @@ mod tests {
             )
         );
         // -t: newest first; -tr: oldest first; -r: reverse names.
+        // (The link to a.txt matches `*.*` by where it leads.)
         let (_, s) = run(&root, "/pub", "-t *.*", ListKind::List, &ctx);
-        assert_eq!(names_of(&s), ["a.txt", "c.doc", "b.txt"]);
+        assert_eq!(names_of(&s), ["link -> a.txt", "a.txt", "c.doc", "b.txt"]);
         let (_, s) = run(&root, "/pub", "-tr *.*", ListKind::List, &ctx);
-        assert_eq!(names_of(&s), ["b.txt", "c.doc", "a.txt"]);
+        assert_eq!(names_of(&s), ["b.txt", "c.doc", "a.txt", "link -> a.txt"]);
         let (_, s) = run(&root, "/pub", "-r", ListKind::Nlst, &ctx);
         assert_eq!(s, "sub\r\nlink\r\nc.doc\r\nb.txt\r\na.txt\r\n");
         // NLST -l is long.
         let (_, s) = run(&root, "/pub", "-l a.txt", ListKind::Nlst, &ctx);
-        assert_eq!(names_of(&s), ["a.txt"]);
+        assert_eq!(names_of(&s), ["a.txt", "link -> a.txt"]);
         // LIST of a plain file: its one line.
         let (_, s) = run(&root, "/", "pub/b.txt", ListKind::List, &ctx);
         assert_eq!(names_of(&s), ["b.txt"]);
