@@ -23,6 +23,10 @@ pub const MAX_MESSAGE_FILE: u64 = 4096;
 pub const MAX_DIR_ENTRIES: usize = 1_000_000;
 /// Depth of `LIST -R` recursion.
 pub const MAX_LIST_DEPTH: usize = 64;
+/// Path components one listing may walk to find the real paths its filter matches (each an
+/// lstat, a symlink also a readlink): about a second of system calls at worst. Past it, names
+/// match as they are.
+pub const MAX_FILTER_LOOKUP_STEPS: usize = 200_000;
 /// Longest path (virtual, as the client sees it) that a session builds.
 pub const MAX_PATH: usize = 4096;
 /// Largest banner_file read; longer files are cut here (vsftpd reads it with

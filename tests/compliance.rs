@@ -29,6 +29,12 @@
 //! to run and are masked in that scenario's listings, for both servers: the test user's uid
 //! (`UID`) and recent dates (`Mmm DD HH:MM`, the clock's). Its differences are in
 //! [`EXPECTED_WRITES`]: deliberate ones, and bugs of ours still to fix, each saying which.
+//!
+//! A third scenario, [`READS`], covers the read side of issue #18 on a tree of symlinks
+//! ([`read_tree`]) with dirmessage_enable=YES: listing filters that meet symlinks, CWD without
+//! an argument and to `~`, PWD after CWD through symlinks, the directory message shown once per
+//! real directory, PBSZ/PROT without TLS, and Telnet bytes before commands (raw steps, labelled
+//! with the bytes escaped). Its golden file is tests/golden/compliance_reads.txt.
 
 mod common;
 
@@ -62,6 +68,9 @@ enum Step {
     /// PASV, then the command (STOR, APPE, STOU) with these bytes sent over the data
     /// connection (when the command's first reply is 1xx), then closed: both replies.
     Upload(&'static str, &'static [u8]),
+    /// A command line of raw bytes (Telnet bytes, say) and its one reply; its label is the
+    /// line with every byte outside printable ASCII escaped (`\xff`).
+    Raw(&'static [u8]),
 }
 
 /// The scripted sessions: (name, steps). Each starts with a new connection (its greeting is a
@@ -368,6 +377,135 @@ const WRITES: &[(&str, &[Step])] = &[(
     ],
 )];
 
+/// The read side of issue #18, on a tree of its own ([`read_tree`]) with dirmessage_enable=YES:
+/// listing filters meeting symlinks (Debian's vsftpd matches the last component of the real
+/// path of each name as looked up from the working directory), CWD without an argument and to
+/// `~`, PWD after CWD through symlinks (the real path) and the directory message shown once
+/// per real directory, PBSZ/PROT after login without TLS, and Telnet bytes before a command.
+const READS: &[(&str, &[Step])] = &[
+    (
+        "filters",
+        &[
+            Step::Cmd("USER ftp"),
+            Step::Cmd("PASS x"),
+            Step::Pasv("LIST hello.txt"),
+            Step::Pasv("LIST link.txt"),
+            Step::Pasv("LIST a.txt"),
+            Step::Pasv("LIST dangling.txt"),
+            Step::Pasv("LIST *.txt"),
+            Step::Pasv("NLST *.txt"),
+            Step::Pasv("NLST l*"),
+            Step::Pasv("NLST p*"),
+            Step::Pasv("NLST hello.txt"),
+            Step::Pasv("NLST link.txt"),
+            Step::Pasv("NLST -a .*"),
+            Step::Pasv("NLST pub/readme.txt"),
+            Step::Pasv("NLST pub/hello.txt"),
+            // A directory argument is the kernel's to resolve: `..` after a link is the
+            // directory above its target; after a missing name or a file it fails.
+            Step::Pasv("NLST sub-link/.."),
+            Step::Pasv("NLST missing/.."),
+            Step::Pasv("NLST hello.txt/.."),
+            Step::Cmd("STAT hello.txt"),
+            Step::Cmd("STAT link.txt"),
+            Step::Cmd("STAT p*"),
+            Step::Cmd("CWD pub"),
+            Step::Pasv("NLST readme.txt"),
+            Step::Pasv("LIST /*.txt"),
+            Step::Cmd("STAT /p*"),
+            Step::Cmd("QUIT"),
+        ],
+    ),
+    (
+        "cwd",
+        &[
+            Step::Cmd("USER ftp"),
+            Step::Cmd("PASS x"),
+            Step::Cmd("CWD"),
+            Step::Cmd("PWD"),
+            Step::Cmd("CWD pub-link"),
+            Step::Cmd("PWD"),
+            Step::Cmd("CWD /pub"),
+            Step::Cmd("PWD"),
+            Step::Cmd("CWD ~"),
+            Step::Cmd("PWD"),
+            Step::Cmd("CWD up"),
+            Step::Cmd("PWD"),
+            Step::Cmd("CWD /sub-link"),
+            Step::Cmd("PWD"),
+            Step::Cmd("CWD .."),
+            Step::Cmd("PWD"),
+            Step::Cmd("CWD /pub-link/sub/.."),
+            Step::Cmd("PWD"),
+            Step::Cmd("CWD /sub-link/.."),
+            Step::Cmd("PWD"),
+            Step::Cmd("CWD ~/sub-link"),
+            Step::Cmd("PWD"),
+            Step::Cmd("CWD ~"),
+            Step::Cmd("PWD"),
+            Step::Cmd("CWD /pub/sub"),
+            Step::Cmd("CDUP"),
+            Step::Cmd("PWD"),
+            Step::Cmd("QUIT"),
+        ],
+    ),
+    (
+        "commands",
+        &[
+            Step::Cmd("USER ftp"),
+            Step::Cmd("PASS x"),
+            Step::Cmd("PBSZ 0"),
+            Step::Cmd("PROT P"),
+            Step::Cmd("PBSZ"),
+            Step::Cmd("PROT C"),
+            Step::Raw(b"\xff\xfd\x01NOOP"),
+            Step::Raw(b"\xff\xfb\x01PWD"),
+            Step::Raw(b"\xff\xf4\xff\xf2NOOP"),
+            Step::Raw(b"\xff\xffNOOP"),
+            Step::Raw(b"\xff\xf4ABOR"),
+            Step::Raw(b"\xff\xf4\xff\xf2ABOR"),
+            Step::Raw(b"\xff\xf4\xff\xf2abor"),
+            Step::Raw(b"SIZE ff\xff.txt"),
+            Step::Raw(b"SIZE ff\xff\xff.txt"),
+            Step::Cmd("QUIT"),
+        ],
+    ),
+    (
+        "prelogin",
+        &[
+            Step::Raw(b"\xff\xfd\x01USER ftp"),
+            Step::Cmd("PASS x"),
+            Step::Cmd("PBSZ 0"),
+            Step::Cmd("PROT P"),
+            Step::Cmd("QUIT"),
+        ],
+    ),
+];
+
+/// The allowed differences of the [`READS`] scenario.
+const EXPECTED_READS: &[Expected] = &[
+    Expected {
+        label: "filters: <greeting>",
+        reason: "the default banner names vsFTPd-rs, not vsFTPd 3.0.3",
+        ours_contains: "vsFTPd-rs",
+    },
+    Expected {
+        label: "cwd: <greeting>",
+        reason: "the default banner names vsFTPd-rs, not vsFTPd 3.0.3",
+        ours_contains: "vsFTPd-rs",
+    },
+    Expected {
+        label: "commands: <greeting>",
+        reason: "the default banner names vsFTPd-rs, not vsFTPd 3.0.3",
+        ours_contains: "vsFTPd-rs",
+    },
+    Expected {
+        label: "prelogin: <greeting>",
+        reason: "the default banner names vsFTPd-rs, not vsFTPd 3.0.3",
+        ours_contains: "vsFTPd-rs",
+    },
+];
+
 /// An allowed difference: the step's label, why, and a text ours' block must contain (so the
 /// exception is itself checked).
 struct Expected {
@@ -420,25 +558,6 @@ const EXPECTED: &[Expected] = &[
         ours_contains: "vsFTPd-rs ",
     },
     Expected {
-        label: "main: STAT hello.txt",
-        reason: "Debian's patched 3.0.3 also lists the symlink whose target is the named file \
-                 (link.txt -> hello.txt); upstream's ls.c filters on the entry's own name, as ours",
-        ours_contains:
-            "  -rw-r--r--    1 0        0              12 Feb 03  2001 hello.txt\\r\\n\n  213 End",
-    },
-    Expected {
-        label: "listings: LIST hello.txt",
-        reason: "Debian's patched 3.0.3 also lists the symlink whose target is the named file \
-                 (link.txt -> hello.txt); upstream's ls.c filters on the entry's own name, as ours",
-        ours_contains: "[data: 67 bytes]",
-    },
-    Expected {
-        label: "listings: LIST link.txt",
-        reason: "Debian's patched 3.0.3 matches a symlink by its target's name, so naming the \
-                 link itself lists nothing; upstream's ls.c filters on the entry's own name, as ours",
-        ours_contains: "link.txt -> hello.txt",
-    },
-    Expected {
         label: "listings: MLST readme.txt",
         reason: "ours implements MLST (RFC 3659); vsftpd does not",
         ours_contains: "250-Listing /pub/readme.txt",
@@ -450,9 +569,9 @@ const EXPECTED: &[Expected] = &[
     },
     Expected {
         label: "unknown: XYZZY (11)",
-        reason: "3.0.4 behaviour the 3.0.3 oracle lacks: too many unknown commands before login \
-                 end the session",
-        ours_contains: "<connection closed>",
+        reason: "3.0.5 behaviour the 3.0.3 oracle lacks: too many unknown commands before login \
+                 end the session, with a last word",
+        ours_contains: "500 Too many errors.\\r\\n",
     },
     Expected {
         label: "unknown: NOOP",
@@ -611,16 +730,26 @@ fn run_script(addr: SocketAddr, sessions: &[(&str, &[Step])], vars: &[(&str, &st
         push("<greeting>".into(), escape(&greeting.raw));
         let mut closed = false;
         for step in steps.iter() {
+            let raw_label;
             let (line, passive, upload) = match *step {
                 Step::Cmd(l) => (l, None, None),
                 Step::Pasv(l) => (l, Some("PASV"), None),
                 Step::Epsv(l) => (l, Some("EPSV"), None),
                 Step::Upload(l, data) => (l, Some("PASV"), Some(data)),
+                Step::Raw(bytes) => {
+                    raw_label = bytes.escape_ascii().to_string();
+                    (raw_label.as_str(), None, None)
+                }
             };
-            let mut sent = line.to_string();
-            for (name, value) in vars {
-                sent = sent.replace(&format!("{{{name}}}"), value);
-            }
+            let sent: Vec<u8> = if let Step::Raw(bytes) = *step {
+                bytes.to_vec()
+            } else {
+                let mut text = line.to_string();
+                for (name, value) in vars {
+                    text = text.replace(&format!("{{{name}}}"), value);
+                }
+                text.into_bytes()
+            };
             if closed {
                 push(line.into(), "  <connection closed>\n".into());
                 continue;
@@ -655,7 +784,7 @@ fn run_script(addr: SocketAddr, sessions: &[(&str, &[Step])], vars: &[(&str, &st
                 data_conn = Some(s);
                 block.push_str(&format!("  [{line}]\n"));
             }
-            let reply = match c.try_cmd(&sent) {
+            let reply = match c.cmd_bytes(&sent) {
                 Ok(r) => r,
                 Err(e) => {
                     // A reset or EOF is the server ending the session (recorded); a
@@ -1076,6 +1205,58 @@ fn same_replies_and_bytes_as_debian_vsftpd() {
         run_script(addr, SESSIONS, &[])
     });
     assert_compliant(&reference, live, &ours, EXPECTED);
+}
+
+/// The tree of the [`READS`] scenario: files, symlinks to files (`link.txt -> hello.txt`, a
+/// dangling `dangling.txt`), to directories (`pub-link -> pub`, `sub-link -> pub/sub`, `up ->
+/// pub/sub/..`), `pub/link.txt -> readme.txt` (a name the root has too, leading elsewhere), a
+/// message file in `pub`, and two names that differ only in a doubled 0xFF byte.
+fn read_tree(b: ServerBuilder) -> ServerBuilder {
+    b.file("hello.txt", "hello world\n")
+        .file("a.txt", "a\n")
+        .file("pub/readme.txt", "read me\n")
+        .file("pub/.message", "Welcome to pub.\n")
+        .dir("pub/sub")
+        .symlink("link.txt", "hello.txt")
+        .symlink("link-to-a", "a.txt")
+        .symlink("dangling.txt", "missing")
+        .symlink("pub-link", "pub")
+        .symlink("sub-link", "pub/sub")
+        .symlink("up", "pub/sub/..")
+        .symlink("pub/link.txt", "readme.txt")
+        .file_bytes_name(b"ff\xff.txt", "1")
+        .file_bytes_name(b"ff\xff\xff.txt", "22")
+}
+
+/// The read side of issue #18 ([`READS`]) against the oracle, with dirmessage_enable=YES.
+#[test]
+fn read_side_same_as_debian_vsftpd() {
+    let builder = read_tree(
+        ServerBuilder::new("compliance_reads")
+            .set("ftp_username", oracle_account())
+            .set("dirmessage_enable", "YES"),
+    );
+    let tree = builder.tree_path().to_path_buf();
+    stamp_tree(&tree);
+    let empty = builder.temp().mkdir("oracle-empty");
+    let account = oracle_account();
+    let conf = builder.config_contents();
+    let dir = builder.dir_path().to_path_buf();
+    let server = builder.start();
+    let ours = run_script(server.addr(), READS, &[]);
+    let (reference, live) = reference_transcript(&golden_path("compliance_reads.txt"), |bin| {
+        let mut conf = conf;
+        for (k, v) in [
+            ("secure_chroot_dir", empty.display().to_string()),
+            ("ftp_username", account.to_string()),
+            ("nopriv_user", "nobody".to_string()),
+        ] {
+            conf.push_str(&format!("{k}={v}\n"));
+        }
+        let (_oracle, addr) = start_oracle(bin, &dir, &conf);
+        run_script(addr, READS, &[])
+    });
+    assert_compliant(&reference, live, &ours, EXPECTED_READS);
 }
 
 /// Plain block-by-block equality (for the golden staleness check).

@@ -551,3 +551,34 @@ fn the_shipped_pam_stack_refuses_ftpusers_and_invalid_shells() {
         login(&mut c, u).assert_is(reply);
     }
 }
+
+/// A home reached through a symlink (not jailed): PWD shows where it leads, as vsftpd's
+/// getcwd(); `~` is that directory, and its message, shown at login, is not shown again when
+/// the link's name is entered.
+#[test]
+fn a_home_through_a_symlink_shows_its_real_path() {
+    let pam = PamService::unix("vrs-homelink");
+    let b = local_builder("local_home_link", &pam).set("dirmessage_enable", "YES");
+    let real = b.temp().join("real-home");
+    let link = b.temp().join("home-link");
+    let u = TestUser::new("vrshl", &link);
+    std::fs::create_dir_all(&real).unwrap();
+    u.chown(&real);
+    set_mode(&real, 0o755);
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    std::fs::write(real.join(".message"), "Home.\n").unwrap();
+    let server = b.start();
+    let (mut c, _) = server.connect();
+    c.cmd(&format!("USER {}", u.name))
+        .assert_is("331 Please specify the password.");
+    let r = c.cmd(&format!("PASS {}", u.password));
+    assert_eq!(r.raw_str(), "230-Home.\r\n230 Login successful.\r\n");
+    let pwd = format!("257 \"{}\" is the current directory", real.display());
+    c.cmd("PWD").assert_is(&pwd);
+    let r = c.cmd(&format!("CWD {}", link.display()));
+    assert_eq!(r.raw_str(), "250 Directory successfully changed.\r\n");
+    c.cmd("PWD").assert_is(&pwd);
+    c.cmd("CWD /").assert_code(250);
+    c.cmd("CWD ~").assert_code(250);
+    c.cmd("PWD").assert_is(&pwd);
+}

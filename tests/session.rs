@@ -299,9 +299,13 @@ fn list_format() {
             "readme.txt"
         )]
     );
+    // A file's name also lists the symlinks that resolve to it (as Debian's vsftpd); the
+    // link's own name lists nothing, since it resolves to another name.
     let one = crlf_lines(&c.list("hello.txt"));
-    assert_eq!(one.len(), 1, "{one:?}");
+    assert_eq!(one.len(), 2, "{one:?}");
     assert!(one[0].ends_with(" hello.txt"), "{one:?}");
+    assert!(one[1].ends_with(" link-to-hello -> hello.txt"), "{one:?}");
+    assert!(c.list("link-to-hello").is_empty());
 }
 
 #[test]

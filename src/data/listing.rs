@@ -10,7 +10,8 @@
 //!   by modification time, newest first; `-tr` oldest first), `F` (LIST: `/` after directories;
 //!   NLST: `/` after directories, `@` after symlinks). Others are ignored.
 //! - `~` and `~/x` are resolved against the login directory.
-//! - If the rest names a directory, that directory is listed. Otherwise, if it contains a `/`, the
+//! - If the rest names a directory (resolved by the kernel as given, as vsftpd's opendir: so
+//!   `link/..` is the directory above the link's target), that directory is listed. Otherwise, if it contains a `/`, the
 //!   part after the last `/` filters the names of the directory before it (`/pub/*.txt`,
 //!   `/pub/file` — so LIST of a plain file prints its one line); otherwise it filters the current
 //!   directory. A filter starting with `.` implies `-a`.
@@ -23,10 +24,14 @@
 //!   prefix for the current directory), as vsftpd.
 //! - Entries are sorted by name, byte-wise (memcmp order, shorter first), or by mtime with `-t`;
 //!   `r` reverses. Sorting is stable, so `-t` ties keep readdir order (as glibc's qsort does).
-//! - The filter is matched against entry names ([`filter_matches`]). Debian's 3.0.3 build
-//!   instead matches a symlink by the last component of its target resolved from the session's
-//!   working directory (so `LIST link` omits `link -> file.txt` and `LIST file.txt` shows it); that
-//!   is a Debian patch artefact, not upstream behaviour, and we do not copy it.
+//! - The filter ([`filter_matches`]) is matched as Debian's vsftpd 3.0.3 matches it: against the
+//!   last component of the entry's real path ([`super::realpath::real_path`]), the entry's
+//!   name looked up from the session's working directory (vsftpd's realpath() of the bare name,
+//!   from its cwd, whatever directory is listed), or `/` when that is the root; against the
+//!   entry's own name when that lookup fails (a dangling link, or a name the working directory
+//!   does not have). So `LIST file.txt` also shows `link -> file.txt`, while `LIST link` shows
+//!   nothing when `link` resolves to `file.txt`. Entries are still shown, and dot files still
+//!   chosen, by their own names.
 //! - Dot files appear only with `-a` or force_dot_files; `.` and `..` only with `-a`. At the
 //!   session root `..` is reported as the root itself (as inside vsftpd's chroot), never as the
 //!   directory above it.
@@ -59,10 +64,11 @@ use std::ffi::CStr;
 use std::io::{self, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
-use crate::limits::{MAX_DIR_ENTRIES, MAX_GLOB_STEPS, MAX_LIST_DEPTH};
+use super::realpath;
+use crate::limits::{MAX_DIR_ENTRIES, MAX_FILTER_LOOKUP_STEPS, MAX_GLOB_STEPS, MAX_LIST_DEPTH};
 /// Re-exported for sessions: virtual paths live in [`crate::proto::path`].
 pub use crate::proto::path::normalize_path;
-use crate::proto::path::resolve_tilde;
+use crate::proto::path::{prepend_cwd, resolve_tilde};
 use crate::sys::fs::{self, FileStat, OpenKind};
 
 /// vsftpd writes listings in chunks of this size (VSFTP_DIR_BUFSIZE).
@@ -309,13 +315,24 @@ pub fn list_with<W: Write + ?Sized>(
         chunk: Vec::new(),
         glob: Vec::new(),
         dates: DayCache::default(),
+        lookup: None,
+        lookup_steps: MAX_FILTER_LOOKUP_STEPS,
     };
+    if !walker.filter.is_empty() {
+        // Where the filter's names are looked up: the working directory (a search-only
+        // handle; without one every lookup fails and names match as they are).
+        walker.lookup = fs::open_in_root(root, cwd, OpenKind::Path)
+            .ok()
+            .map(|fd| (root, fd, cwd.to_vec()));
+    }
     walker.walk(dir.as_fd(), &dir_name, 0, out)?;
     Ok(ListOutcome::Listed)
 }
 
+/// The kernel resolves `name` as given (vsftpd's opendir): `link/..` is the directory above
+/// the link's target, and `missing/..` or `file/..` fail.
 fn open_dir(root: BorrowedFd<'_>, cwd: &[u8], name: &[u8]) -> io::Result<OwnedFd> {
-    fs::open_in_root(root, &normalize_path(cwd, name), OpenKind::Directory)
+    fs::open_in_root(root, &prepend_cwd(cwd, name), OpenKind::Directory)
 }
 
 /// One listed entry: where its name is in the walker's buffer (the NUL that follows it is not
@@ -330,6 +347,11 @@ struct Entry {
 
 struct Walker<'c, 'a> {
     ctx: &'c ListContext<'a>,
+    /// With a filter: the session root, a handle on the working directory and its path, where
+    /// entry names are looked up for the filter (see the module docs).
+    lookup: Option<(BorrowedFd<'c>, OwnedFd, Vec<u8>)>,
+    /// What is left of the listing's lookup budget (`limits::MAX_FILTER_LOOKUP_STEPS`).
+    lookup_steps: usize,
     verbose: bool,
     all: bool,
     by_time: bool,
@@ -448,8 +470,12 @@ impl Walker<'_, '_> {
                 return;
             }
         }
-        if !self.filter.is_empty() && !passes(name, &self.filter, &mut 0, &mut self.glob) {
-            return;
+        if !self.filter.is_empty() {
+            let real = self.filter_key(cname);
+            let key = real.as_deref().map_or(name, realpath::last_component);
+            if !passes(key, &self.filter, &mut 0, &mut self.glob) {
+                return;
+            }
         }
         let mut entry = Entry {
             name: (self.names.len(), self.names.len() + name.len()),
@@ -466,6 +492,19 @@ impl Walker<'_, '_> {
         self.names.extend_from_slice(name);
         self.names.push(0);
         self.entries.push(entry);
+    }
+
+    /// The real path of `cname` looked up from the working directory, when it is not simply
+    /// the working directory's entry of that name (a symlink, `.` or `..`); `None` when the
+    /// name itself is what the filter sees.
+    fn filter_key(&mut self, cname: &CStr) -> Option<Vec<u8>> {
+        let (root, cwd_fd, cwd) = self.lookup.as_ref()?;
+        let name = cname.to_bytes();
+        let st = fs::lstat_at_cstr(cwd_fd.as_fd(), cname).ok()?;
+        if !st.is_symlink() && name != b"." && name != b".." {
+            return None;
+        }
+        realpath::real_path_counted(*root, cwd, name, &mut self.lookup_steps)
     }
 
     fn lstat(&self, dir: BorrowedFd<'_>, cname: &CStr) -> Option<FileStat> {
@@ -1689,12 +1728,18 @@ mod tests {
             nlst(&root, "/", "/pub/", &ctx),
             "/pub/a.txt\r\n/pub/b.txt\r\n/pub/c.doc\r\n/pub/link\r\n/pub/sub\r\n"
         );
-        assert_eq!(nlst(&root, "/pub", "*.txt", &ctx), "a.txt\r\nb.txt\r\n");
+        // The link to a.txt matches by where it leads (Debian's vsftpd); from `/`, where no
+        // `link` is, by its own name.
+        assert_eq!(
+            nlst(&root, "/pub", "*.txt", &ctx),
+            "a.txt\r\nb.txt\r\nlink\r\n"
+        );
+        assert_eq!(nlst(&root, "/pub", "link", &ctx), "");
         assert_eq!(
             nlst(&root, "/", "pub/*.txt", &ctx),
             "pub/a.txt\r\npub/b.txt\r\n"
         );
-        assert_eq!(nlst(&root, "/pub", "a.txt", &ctx), "a.txt\r\n");
+        assert_eq!(nlst(&root, "/pub", "a.txt", &ctx), "a.txt\r\nlink\r\n");
         assert_eq!(nlst(&root, "/pub", "/top.txt", &ctx), "/top.txt\r\n");
         assert_eq!(nlst(&root, "/pub", "nothing", &ctx), "");
         assert_eq!(
@@ -1750,15 +1795,16 @@ mod tests {
             )
         );
         // -t: newest first; -tr: oldest first; -r: reverse names.
+        // (The link to a.txt matches `*.*` by where it leads.)
         let (_, s) = run(&root, "/pub", "-t *.*", ListKind::List, &ctx);
-        assert_eq!(names_of(&s), ["a.txt", "c.doc", "b.txt"]);
+        assert_eq!(names_of(&s), ["link -> a.txt", "a.txt", "c.doc", "b.txt"]);
         let (_, s) = run(&root, "/pub", "-tr *.*", ListKind::List, &ctx);
-        assert_eq!(names_of(&s), ["b.txt", "c.doc", "a.txt"]);
+        assert_eq!(names_of(&s), ["b.txt", "c.doc", "a.txt", "link -> a.txt"]);
         let (_, s) = run(&root, "/pub", "-r", ListKind::Nlst, &ctx);
         assert_eq!(s, "sub\r\nlink\r\nc.doc\r\nb.txt\r\na.txt\r\n");
         // NLST -l is long.
         let (_, s) = run(&root, "/pub", "-l a.txt", ListKind::Nlst, &ctx);
-        assert_eq!(names_of(&s), ["a.txt"]);
+        assert_eq!(names_of(&s), ["a.txt", "link -> a.txt"]);
         // LIST of a plain file: its one line.
         let (_, s) = run(&root, "/", "pub/b.txt", ListKind::List, &ctx);
         assert_eq!(names_of(&s), ["b.txt"]);

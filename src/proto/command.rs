@@ -339,7 +339,9 @@ pub fn parse(line: &[u8]) -> Command {
         b"EPRT" => Command::Eprt(a()),
         b"PASV" | b"P@SW" => Command::Pasv,
         b"EPSV" => Command::Epsv(a()),
-        b"ABOR" => Command::Abor,
+        // RFC 959's abort, Telnet IP and Synch before the verb: vsftpd decodes no Telnet and
+        // knows this one spelling of it (any other Telnet bytes make the verb unknown).
+        b"ABOR" | b"\xff\xf4\xff\xf2ABOR" => Command::Abor,
         b"ACCT" => Command::Acct,
         b"SMNT" => Command::Smnt,
         b"REIN" => Command::Rein,
@@ -462,6 +464,9 @@ mod tests {
         assert_eq!(parse(b"ABORTABORT"), Command::Unknown);
         assert_eq!(parse(&[b'A'; 5000]), Command::Unknown);
         assert_eq!(parse(b"\xff\xf4ABOR"), Command::Unknown);
+        assert_eq!(parse(b"\xff\xfd\x01NOOP"), Command::Unknown);
+        assert_eq!(parse(b"\xff\xf4\xff\xf2NOOP"), Command::Unknown);
+        assert_eq!(parse(b"\xff\xf4\xff\xf2abor x"), Command::Abor);
         assert_eq!(parse_prelogin(b""), PreLoginCommand::Empty);
         assert_eq!(parse_prelogin(b" "), PreLoginCommand::Other);
         assert_eq!(parse_prelogin(b"LIST"), PreLoginCommand::Other);

@@ -8,19 +8,16 @@
 //!
 //! What the returned line looks like:
 //! - no LF, and no trailing CR (all trailing CRs go, as vsftpd's loop strips them);
-//! - Telnet commands removed: `IAC IAC` becomes one 0xFF byte; `IAC WILL|WONT|DO|DONT <opt>` is
-//!   dropped whole; `IAC <any other command byte 240..=250>` (IP, DM, NOP, AYT, AO, EC, EL, GA,
-//!   BRK, SB, SE) is dropped. An IAC followed by a byte below 240 is not Telnet: both bytes are
-//!   kept as data (a Latin-1 client that forgot to escape `ÿ` keeps its file name). Sequences may
-//!   straddle reads. Python's `ftplib`, curl and lftp send `IAC IP IAC DM ABOR` for an abort,
-//!   which therefore arrives here as `ABOR` (the DM byte is TCP urgent data: the session must set
-//!   SO_OOBINLINE on the control socket, as vsftpd does, or the urgent byte is lost from the
-//!   stream);
+//! - Telnet bytes kept as they came, as vsftpd: it decodes no Telnet at all, so `IAC DO ECHO NOOP`
+//!   is an unknown command and `IAC IAC` stays two 0xFF bytes (of a file name, say). The one
+//!   sequence that matters, RFC 959's abort `IAC IP IAC DM ABOR`, is vsftpd's second spelling of
+//!   ABOR ([`super::command::parse`]); its DM byte is TCP urgent data, so the session sets
+//!   SO_OOBINLINE on the control socket, as vsftpd does, or the urgent byte would be lost from
+//!   the stream;
 //! - NUL bytes become LF: RFC 959 sends an LF inside a path name as NUL, and vsftpd maps it back
 //!   the same way. No C string is ever cut short by a client's NUL.
 //!
-//! The limit counts raw network bytes of the line including its LF (Telnet sequences included):
-//! a line of exactly [`MAX_COMMAND_LINE`] bytes with its LF is accepted, one byte more is not.
+//! The limit counts the network bytes of the line including its LF: a line of exactly [`MAX_COMMAND_LINE`] bytes with its LF is accepted, one byte more is not.
 //! EOF in the middle of a line discards the partial line ([`LineError::Eof`]).
 //!
 //! The raw bytes of a line are zeroed in the buffer once consumed (PASS lines included); the
@@ -29,14 +26,6 @@
 use std::io::{self, Read};
 
 use crate::limits::MAX_COMMAND_LINE;
-
-/// Telnet "interpret as command".
-const IAC: u8 = 255;
-/// Telnet WILL (251), WONT (252), DO (253), DONT (254) take one option byte.
-const WILL: u8 = 251;
-const DONT: u8 = 254;
-/// Smallest Telnet command byte (SE).
-const FIRST_COMMAND: u8 = 240;
 
 /// Why no line was returned.
 #[derive(Debug)]
@@ -68,23 +57,12 @@ impl std::error::Error for LineError {
     }
 }
 
-/// Where the Telnet decoder is between bytes (kept across reads).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Telnet {
-    Data,
-    /// After IAC.
-    Iac,
-    /// After IAC WILL/WONT/DO/DONT: the next byte is the option, dropped.
-    Option,
-}
-
 /// Reads control lines from a byte stream; see the module documentation.
 pub struct LineReader {
     buf: Box<[u8]>,
     /// Unconsumed raw bytes are `buf[start..end]`.
     start: usize,
     end: usize,
-    telnet: Telnet,
 }
 
 impl Default for LineReader {
@@ -109,7 +87,6 @@ impl LineReader {
             buf: vec![0u8; MAX_COMMAND_LINE].into_boxed_slice(),
             start: 0,
             end: 0,
-            telnet: Telnet::Data,
         }
     }
 
@@ -159,68 +136,31 @@ impl LineReader {
     /// Consumes buffered raw bytes into `line` until a line ends, the limit is hit, or the buffer
     /// is empty.
     fn scan(&mut self, line: &mut Vec<u8>, raw: &mut usize) -> Scan {
-        while self.start < self.end {
-            let Some(avail) = self.buf.get(self.start..self.end) else {
-                return Scan::NeedMore;
-            };
-            if self.telnet == Telnet::Data {
-                // Fast path: copy plain data up to the next LF or IAC in one go.
-                let room = MAX_COMMAND_LINE.saturating_sub(*raw);
-                let plain = avail
-                    .iter()
-                    .position(|&b| b == b'\n' || b == IAC)
-                    .unwrap_or(avail.len());
-                if plain >= room {
-                    // Not even the LF would fit in the limit.
-                    self.start += room;
-                    return Scan::TooLong;
-                }
-                if let Some(data) = avail.get(..plain) {
-                    line.extend_from_slice(data);
-                }
-                self.start += plain;
-                *raw += plain;
-                let Some(&b) = avail.get(plain) else {
-                    return Scan::NeedMore;
-                };
-                self.start += 1;
-                *raw += 1;
-                if b == b'\n' {
-                    return Scan::Line;
-                }
-                // b == IAC
-                self.telnet = Telnet::Iac;
-            } else {
-                let Some(&b) = avail.first() else {
-                    return Scan::NeedMore;
-                };
-                self.start += 1;
-                *raw += 1;
-                match self.telnet {
-                    Telnet::Iac => {
-                        self.telnet = Telnet::Data;
-                        if b == IAC {
-                            line.push(IAC);
-                        } else if (WILL..=DONT).contains(&b) {
-                            self.telnet = Telnet::Option;
-                        } else if b >= FIRST_COMMAND {
-                            // A two-byte Telnet command: dropped.
-                        } else {
-                            // Not Telnet: keep the IAC byte as data and look at `b` again as
-                            // data (it may be the LF that ends the line).
-                            line.push(IAC);
-                            self.start -= 1;
-                            *raw -= 1;
-                        }
-                    }
-                    Telnet::Option | Telnet::Data => self.telnet = Telnet::Data,
-                }
-            }
-            if *raw >= MAX_COMMAND_LINE {
-                return Scan::TooLong;
-            }
+        let Some(avail) = self.buf.get(self.start..self.end) else {
+            return Scan::NeedMore;
+        };
+        let room = MAX_COMMAND_LINE.saturating_sub(*raw);
+        let plain = avail
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap_or(avail.len());
+        if plain >= room {
+            // Not even the LF would fit in the limit.
+            self.start += room;
+            return Scan::TooLong;
         }
-        Scan::NeedMore
+        if let Some(data) = avail.get(..plain) {
+            line.extend_from_slice(data);
+        }
+        self.start += plain;
+        *raw += plain;
+        if plain == avail.len() {
+            return Scan::NeedMore;
+        }
+        // The LF.
+        self.start += 1;
+        *raw += 1;
+        Scan::Line
     }
 }
 
@@ -339,26 +279,24 @@ mod tests {
     }
 
     #[test]
-    fn strips_telnet_commands() {
-        // Python ftplib / curl abort: IAC IP IAC DM ABOR.
-        let (ls, _) = lines(b"\xff\xf4\xff\xf2ABOR\r\n", 4096);
-        assert_eq!(ls, vec![b"ABOR".to_vec()]);
-        // Every two-byte command, an option negotiation, and an escaped IAC.
-        let mut input = Vec::new();
-        for cmd in 240u8..=250 {
-            input.extend_from_slice(&[IAC, cmd]);
-        }
-        input.extend_from_slice(b"NO\xff\xfb\x01OP \xff\xffx\xff\xfe\x0a\r\n");
+    fn keeps_telnet_bytes_as_vsftpd() {
         for chunk in [1, 2, 5, 4096] {
-            let (ls, _) = lines(&input, chunk);
-            assert_eq!(ls, vec![b"NOOP \xffx".to_vec()], "chunk {chunk}");
+            let (ls, _) = lines(
+                b"\xff\xf4\xff\xf2ABOR\r\n\xff\xfd\x01NOOP\r\nSIZE a\xff\xffb\r\n",
+                chunk,
+            );
+            assert_eq!(
+                ls,
+                vec![
+                    b"\xff\xf4\xff\xf2ABOR".to_vec(),
+                    b"\xff\xfd\x01NOOP".to_vec(),
+                    b"SIZE a\xff\xffb".to_vec()
+                ],
+                "chunk {chunk}"
+            );
         }
-    }
-
-    #[test]
-    fn iac_before_plain_byte_is_data() {
+        // A lone IAC before the LF: the LF still ends the line.
         let (ls, _) = lines(b"RETR \xffa\xff\n", 4096);
-        // "\xff a" kept; a lone IAC before LF is kept and the LF still ends the line.
         assert_eq!(ls, vec![b"RETR \xffa\xff".to_vec()]);
     }
 
@@ -395,15 +333,6 @@ mod tests {
         let mut lr = LineReader::new();
         assert!(matches!(lr.read_line(&mut r), Err(LineError::TooLong)));
         assert!(r.0 <= MAX_COMMAND_LINE);
-    }
-
-    #[test]
-    fn telnet_bytes_count_towards_the_limit() {
-        // Only NOPs: no data at all, still cut off.
-        let input = [IAC, 241].repeat(MAX_COMMAND_LINE);
-        let (ls, e) = lines(&input, 4096);
-        assert!(ls.is_empty());
-        assert!(matches!(e, LineError::TooLong));
     }
 
     #[test]

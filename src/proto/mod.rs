@@ -6,7 +6,7 @@
 //! errors, and every buffer is capped by a constant from [`crate::limits`].
 //!
 //! - [`line`](mod@line): [`line::LineReader`] reads one control line (at most
-//!   [`crate::limits::MAX_COMMAND_LINE`] bytes), strips Telnet IAC sequences, as vsftpd's
+//!   [`crate::limits::MAX_COMMAND_LINE`] bytes), Telnet bytes and all, as vsftpd's
 //!   `control_getline`.
 //! - [`command`]: a line becomes a [`command::PreLoginCommand`] before login or a
 //!   [`command::Command`] after it, so a post-login handler cannot be reached before login.

@@ -216,12 +216,15 @@ pub fn run(
             }
             // vsftpd answers nothing to an empty line.
             PreLoginCommand::Empty => {}
+            // vsftpd 3.0.5: the first MAX_PRELOGIN_UNKNOWN get their 530; the next one is
+            // answered `500 Too many errors.` and ends the session.
             _ => {
-                ctrl.reply(reply::PLEASE_LOGIN)?;
-                unknown += 1;
-                if unknown >= limits::MAX_PRELOGIN_UNKNOWN {
+                unknown = unknown.saturating_add(1);
+                if unknown > limits::MAX_PRELOGIN_UNKNOWN {
+                    let _ = ctrl.reply(reply::TOO_MANY_ERRORS);
                     return Err(Ended::Closed);
                 }
+                ctrl.reply(reply::PLEASE_LOGIN)?;
             }
         }
     }

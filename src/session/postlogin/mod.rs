@@ -18,6 +18,7 @@ use crate::auth::Login;
 use crate::config::Settings;
 use crate::data::listing;
 use crate::data::passive::PassiveSource;
+use crate::data::realpath::real_path;
 use crate::proto::command::{parse, raw_verb, Command};
 use crate::proto::path::{prepend_cwd, resolve_tilde};
 use crate::proto::reply;
@@ -98,7 +99,10 @@ impl<'a> Session<'a> {
 
     /// Where the session starts (a local user's home, when not jailed there), as PWD shows it.
     /// It is also the login directory that `~` stands for.
+    /// As vsftpd's getcwd(), the directory's real path (a home reached through a symlink
+    /// shows where it leads).
     pub fn set_cwd(&mut self, cwd: Vec<u8>) {
+        let cwd = real_path(self.root.as_fd(), b"/", &cwd).unwrap_or(cwd);
         self.home = cwd.clone();
         self.cwd = cwd;
     }
@@ -236,6 +240,10 @@ impl<'a> Session<'a> {
             Command::Stat(arg) => self.stat_path(&arg)?,
             Command::Site(sub) => self.site(sub)?,
             Command::Rest(arg) => self.rest_cmd(&arg)?,
+            // vsftpd answers these after login even without TLS, only to refuse them.
+            Command::Pbsz(_) | Command::Prot(_) if !c.ssl_enable => {
+                self.ctrl.reply(reply::PERMISSION_DENIED)?
+            }
             _ => self.ctrl.reply(reply::UNKNOWN_COMMAND)?,
         }
         Ok(true)
@@ -269,6 +277,10 @@ impl<'a> Session<'a> {
     }
 
     fn cwd(&mut self, arg: &[u8]) -> Result<(), Ended> {
+        // vsftpd's chdir("") fails.
+        if arg.is_empty() {
+            return self.ctrl.reply(reply::CWD_FAIL);
+        }
         let arg = &self.expand_tilde(arg);
         let path = prepend_cwd(&self.cwd, arg);
         if self.denied(&path) {
@@ -276,8 +288,11 @@ impl<'a> Session<'a> {
         }
         match sysfs::open_in_root(self.root.as_fd(), &path, OpenKind::Directory) {
             Ok(_) => {
-                // What PWD shows: the lexical form, never above "/".
-                self.cwd = listing::normalize_path(&self.cwd, arg);
+                // What PWD shows: the real path, as vsftpd's getcwd() (through a symlink, the
+                // directory it leads to, so its message is not shown again under that name);
+                // the lexical form only if the walk fails where the kernel's succeeded.
+                self.cwd = real_path(self.root.as_fd(), &self.cwd, arg)
+                    .unwrap_or_else(|| listing::normalize_path(&self.cwd, arg));
                 self.dir_message()?;
                 self.ctrl.reply(reply::CWD_OK)
             }
