@@ -150,8 +150,8 @@ const FTPS_CIPHERS: &str =
 
 tunables! {
     // ---- Listener, process model, connection limits -------------------------------------
-    listen: Bool = "YES"; Upstream; Implemented;
-        "Run as a standalone daemon listening on IPv4 (NO: inetd mode, the session on stdin/stdout). Cannot be combined with listen_ipv6=YES.";
+    listen: Bool = "NO"; Upstream; Implemented;
+        "Run as a standalone daemon listening on IPv4 (NO, Debian's default: inetd mode, the session on stdin/stdout). Cannot be combined with listen_ipv6=YES.";
     listen_ipv6: Bool = "NO"; Upstream; Implemented;
         "Run as a standalone daemon listening on an IPv6 socket; bound to :: it also accepts IPv4 clients (as ::ffff:a.b.c.d).";
     listen_address: Str = "" @ value::ipv4_literal; Upstream; Implemented;

@@ -87,7 +87,7 @@ fn every_default_parses_validates_and_fits_its_field() {
 #[test]
 fn compiled_in_defaults() {
     let up = Config::defaults(Layout::Upstream);
-    assert!(up.listen && !up.listen_ipv6 && !up.background);
+    assert!(!up.listen && !up.listen_ipv6 && !up.background);
     assert_eq!(up.listen_port, 21);
     assert_eq!(up.max_clients, 2000);
     assert_eq!(up.max_per_ip, 50);
