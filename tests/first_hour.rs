@@ -421,3 +421,74 @@ fn hide_ids_leaves_owner_and_group_out_of_mlst() {
     );
     assert!(r.contains(&facts), "{r}");
 }
+
+// ---- 6. the quick start runs in the foreground; the README says so -----------------------
+
+#[test]
+fn quick_start_runs_in_the_foreground_until_ctrl_c() {
+    let b = ServerBuilder::new("fh_quick").file("hello.txt", "hi\n");
+    let dir = b.tree_path().to_path_buf();
+    let cwd = b.dir_path().to_path_buf();
+    let mut server = b
+        .exact_args([
+            std::ffi::OsStr::new("--quick-start"),
+            dir.as_os_str(),
+            std::ffi::OsStr::new("-olisten_port=0"),
+        ])
+        .current_dir(&cwd)
+        .readiness(Readiness::OutputLine)
+        .start();
+    let port = server.port();
+    assert!(
+        server
+            .stderr()
+            .contains(&format!("vsftpd: listening on 127.0.0.1:{port}\n")),
+        "{}",
+        server.stderr()
+    );
+    // Still the process the terminal started: the clients go in a second terminal.
+    assert!(server.is_running());
+    let mut c = server.login();
+    assert_eq!(c.retr("hello.txt").1, b"hi\n");
+    drop(c);
+    // Ctrl-C (SIGINT to the foreground process) stops it, cleanly.
+    server.signal("INT");
+    let status = server
+        .wait_exit(Duration::from_secs(10))
+        .expect("Ctrl-C did not stop the quick start");
+    assert_eq!(status.code(), Some(0), "{status}");
+}
+
+#[test]
+fn readme_first_steps() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme
+        .split("\n## ")
+        .find(|s| s.starts_with("Set up on a fresh machine"))
+        .expect("README has a set-up section");
+    // Exactly two commands to type on a fresh machine.
+    let commands: Vec<&str> = section
+        .lines()
+        .filter(|l| l.starts_with("    ") && !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    assert_eq!(commands, ["./scripts/quick-start", "./scripts/test"]);
+    for needle in [
+        "foreground",
+        "second terminal",
+        "Ctrl-C stops it",
+        "vsftpd: listening on 127.0.0.1:2121",
+        "(planned in #5)",
+        "docs/TUNABLES.md",
+    ] {
+        assert!(section.contains(needle), "README set-up lacks {needle:?}");
+    }
+    // The binary's message is the one the README quotes.
+    let (code, _, err) = run_vsftpd(&["-t", "-osetproctitle_enable=YES"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("recognised but not supported yet (planned in #"),
+        "{err}"
+    );
+}

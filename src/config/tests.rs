@@ -97,7 +97,10 @@ fn compiled_in_defaults() {
     assert_eq!(up.file_open_mode, 0o666);
     assert_eq!(up.chown_upload_mode, 0o600);
     assert_eq!(up.ftp_username.as_deref(), Some("ftp"));
-    assert_eq!(up.secure_chroot_dir.as_deref(), Some("/usr/share/empty"));
+    assert_eq!(
+        up.secure_chroot_dir.as_deref(),
+        Some("/var/run/vsftpd/empty")
+    );
     assert_eq!(up.ftpd_banner, None);
     assert!(up.seccomp_sandbox && up.isolate && up.isolate_network);
     assert!(!up.ssl_tlsv1 && !up.ssl_tlsv11 && up.ssl_tlsv12 && up.ssl_tlsv13);
