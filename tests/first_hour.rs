@@ -212,6 +212,28 @@ fn check_warns_of_a_port_in_use_and_start_up_names_listen_port() {
     drop(taken);
 }
 
+#[test]
+fn a_reload_that_sessions_would_fail_on_keeps_the_old_configuration() {
+    let mut server = ServerBuilder::new("fh_reload")
+        .set("ftpd_banner", "old banner")
+        .start();
+    let missing = server.temp().join("no-such-anon-root");
+    server.set_config("anon_root", missing.display());
+    server.set_config("ftpd_banner", "new banner");
+    server.signal("HUP");
+    assert!(
+        wait_until(Duration::from_secs(10), || server
+            .stderr()
+            .contains("reload failed, keeping the old configuration")),
+        "{}",
+        server.stderr()
+    );
+    assert!(line_with(&server.stderr(), "reload failed").contains("anon_root="));
+    let (mut c, g) = server.connect();
+    g.assert_is("220 old banner");
+    c.login_anonymous();
+}
+
 // ---- 2. a configuration under which nobody can log in ---------------------------------------
 
 #[test]

@@ -260,6 +260,18 @@ fn reload(inv: &Invocation, settings: &mut Settings) {
         .and_then(|new| {
             // A log the new configuration cannot write would lose every session's lines.
             crate::log::check_targets(&new.config).map(|()| new)
+        })
+        .and_then(|new| {
+            // What every session of the new configuration needs: as at start-up.
+            let report = super::preflight::check(&new, super::preflight::Mode::Startup);
+            for w in &report.warnings {
+                say(&format!("warning: {w}"));
+            }
+            if report.errors.is_empty() {
+                Ok(new)
+            } else {
+                Err(report.errors.join("; "))
+            }
         });
     match loaded {
         Ok(new) => {
