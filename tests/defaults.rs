@@ -419,7 +419,7 @@ fn start_oracle(bin: &Path, name: &str, lines: &[(&str, String)]) -> Side {
         .port();
     let mut text =
         format!("listen=YES\nlisten_address=127.0.0.1\nlisten_port={port}\nseccomp_sandbox=NO\n");
-    for (k, v) in base_lines(&tree, &empty).iter().chain(lines) {
+    for (k, v) in merged(base_lines(&tree, &empty), lines) {
         text.push_str(&format!("{k}={v}\n"));
     }
     let conf = dir.write("oracle.conf", &text);
@@ -453,6 +453,17 @@ fn start_oracle(bin: &Path, name: &str, lines: &[(&str, String)]) -> Side {
     }
 }
 
+/// The base lines with a probe's own: a probe's line replaces the base line of its key, and
+/// an empty value leaves the key out (its default applies).
+fn merged<'a>(base: Vec<(&'a str, String)>, lines: &[(&'a str, String)]) -> Vec<(&'a str, String)> {
+    let mut out: Vec<(&str, String)> = base
+        .into_iter()
+        .filter(|(k, _)| !lines.iter().any(|(l, _)| l == k))
+        .collect();
+    out.extend(lines.iter().filter(|(_, v)| !v.is_empty()).cloned());
+    out
+}
+
 fn base_lines(tree: &Path, empty: &Path) -> Vec<(&'static str, String)> {
     vec![
         ("secure_chroot_dir", empty.display().to_string()),
@@ -466,14 +477,19 @@ fn start_ours(name: &str, lines: &[(&str, String)]) -> Side {
     let tree = b.tree_path().to_path_buf();
     make_tree(&tree, passwd_uid(oracle_account()).unwrap());
     let empty = b.temp().mkdir("empty");
-    // Only what the oracle gets (and the harness's model switch): every other default ours.
+    // Only what the oracle gets: every other default ours, the two-process model included
+    // (whatever VSFTPD_TEST_ONE_PROCESS says), as the oracle runs.
     let mut b = b
+        .unset("run_as_launching_user")
         .unset("background")
         .unset("anonymous_enable")
         .unset("delay_failed_login")
         .unset("nopriv_user")
         .unset("seccomp_sandbox");
-    for (k, v) in base_lines(&tree, &empty).iter().chain(lines) {
+    for (k, _) in lines {
+        b = b.unset(k);
+    }
+    for (k, v) in merged(base_lines(&tree, &empty), lines) {
         b = b.set(k, v);
     }
     let server = b.start();
@@ -799,8 +815,23 @@ fn the_accounts_and_the_empty_jail() {
         let default = our_default(option);
         let present = match option {
             "ftp_username" => passwd_uid(&default).is_some(),
-            _ => Path::new(&default).exists(),
+            _ => Path::new(&default).is_dir(),
         };
+        if present && option == "secure_chroot_dir" {
+            // The oracle's pre-login process is jailed there.
+            let side = start_oracle(&bin, "def_jail_o", &[(option, String::new())]);
+            let (_c, g) = FtpClient::connect(side.addr);
+            g.assert_code(220);
+            // /var/run is a link to /run: /proc shows the resolved path.
+            let real = fs::canonicalize(&default).unwrap();
+            let jailed = wait_until(Duration::from_secs(5), || {
+                descendants(side.pid)
+                    .iter()
+                    .any(|p| p.uids[1] == uid && root_of(p.pid) == real)
+            });
+            assert!(jailed, "no process of the oracle is jailed in {default}");
+            continue;
+        }
         if present {
             eprintln!("{option}={default} exists here: its default is not visible");
             continue;
