@@ -86,7 +86,7 @@ impl Ctx<'_> {
                 r,
                 "nopriv_user",
                 name,
-                "name an existing unprivileged account such as nobody",
+                "or name an existing unprivileged account such as nobody",
             );
         }
         if c.anonymous_enable {
