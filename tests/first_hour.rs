@@ -113,6 +113,21 @@ fn missing_accounts_are_named_with_the_fix() {
 }
 
 #[test]
+fn virtual_users_need_their_guest_account() {
+    let b = two_process("fh_guest")
+        .set("local_enable", "YES")
+        .set("guest_enable", "YES")
+        .set("guest_username", "vrs-no-such-guest");
+    let (code, err) = check(&b);
+    assert_eq!(code, 1, "{err}");
+    let line = line_with(&err, "guest_username=");
+    assert!(line.starts_with(&cites(&b, "guest_username")), "{line}");
+    assert!(line.contains("guest_enable=NO"), "{line}");
+    let (code, err) = check(&b.set("guest_username", test_account()));
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
 fn missing_roots_are_named_with_the_fix() {
     let b = two_process("fh_roots");
     let anon = b.temp().join("no-anon-root");

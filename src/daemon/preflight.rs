@@ -100,6 +100,8 @@ impl Ctx<'_> {
                 None
             };
             match (&c.anon_root, account) {
+                // A relative anon_root is not checked: it is below the account's home.
+                (Some(root), _) if !root.starts_with('/') => {}
                 (Some(root), _) => {
                     if let Some(what) = not_a_dir(root) {
                         r.errors.push(self.problem(
@@ -126,11 +128,19 @@ impl Ctx<'_> {
                 self.account(r, "chown_username", name, "or set chown_uploads=NO");
             }
         }
+        // Virtual users (guest_enable through PAM, or virtual_users_file) run as
+        // guest_username.
+        let guests = (c.local_enable && c.guest_enable) || c.virtual_users_file.is_some();
+        if guests && two_process {
+            let name = self.str_of("guest_username", &c.guest_username);
+            self.account(
+                r,
+                "guest_username",
+                name,
+                "or turn virtual users off (guest_enable=NO, virtual_users_file=)",
+            );
+        }
         if c.local_enable {
-            if c.guest_enable && two_process {
-                let name = self.str_of("guest_username", &c.guest_username);
-                self.account(r, "guest_username", name, "or set guest_enable=NO");
-            }
             // A local_root with user_sub_token differs per user; a relative one is below each
             // home. Only one that is the same for everyone can be checked here.
             if let Some(root) = &c.local_root {
