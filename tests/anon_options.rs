@@ -177,10 +177,13 @@ fn no_anon_password_checked_as_vsftpd_placeholder() {
 fn missing_banned_list_oops() {
     let b = builder("banned_email_missing");
     let missing = b.dir_path().join("no-such-banned-list");
+    // Present at start-up (which checks it), gone by the time the client connects.
+    fs::write(&missing, "x\n").unwrap();
     let server = b
         .set("deny_email_enable", "YES")
         .set("banned_email_file", path_str(&missing))
         .start();
+    fs::remove_file(&missing).unwrap();
     let (mut c, greeting) = server.connect();
     greeting.assert_is(&format!(
         "500 OOPS: cannot open anon e-mail list file:{}",
@@ -194,10 +197,12 @@ fn missing_banned_list_oops() {
 fn missing_email_password_list_oops() {
     let b = builder("secure_email_missing");
     let missing = b.dir_path().join("no-such-password-list");
+    fs::write(&missing, "x\n").unwrap();
     let server = b
         .set("secure_email_list_enable", "YES")
         .set("email_password_file", path_str(&missing))
         .start();
+    fs::remove_file(&missing).unwrap();
     let (mut c, greeting) = server.connect();
     greeting.assert_is(&format!(
         "500 OOPS: cannot open email passwords file:{}",
@@ -211,7 +216,9 @@ fn missing_email_password_list_oops() {
 fn missing_banner_file_oops() {
     let b = builder("banner_missing");
     let missing = b.dir_path().join("no-such-banner");
+    fs::write(&missing, "x\n").unwrap();
     let server = b.set("banner_file", path_str(&missing)).start();
+    fs::remove_file(&missing).unwrap();
     let (mut c, greeting) = server.connect();
     greeting.assert_is(&format!(
         "500 OOPS: cannot open banner file:{}",

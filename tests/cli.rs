@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,8 +17,24 @@ fn conf_file(test: &str, name: &str, text: &str) -> (TempDir, PathBuf) {
     (dir, p)
 }
 
+/// `vsftpd -t FILE`, on a machine that has what the stock configs expect: -o after the file
+/// points the options `-t` checks against the machine (issue #22) at things that exist here,
+/// so these tests are about the file's syntax (tests/first_hour.rs is about the machine).
 fn check(path: &Path) -> (i32, String, String) {
-    run_vsftpd(&[OsStr::new("-t"), path.as_os_str()])
+    let machine = TempDir::new("check_machine");
+    let empty = machine.mkdir("empty");
+    let tree = machine.mkdir("tree");
+    let user_list = machine.write("user_list", "root\n");
+    let mut args = vec![OsString::from("-t"), path.as_os_str().to_os_string()];
+    for (k, v) in [
+        ("secure_chroot_dir", empty.display().to_string()),
+        ("ftp_username", test_account().to_string()),
+        ("anon_root", tree.display().to_string()),
+        ("userlist_file", user_list.display().to_string()),
+    ] {
+        args.push(OsString::from(format!("-o{k}={v}")));
+    }
+    run_vsftpd(&args)
 }
 
 /// Fails unless `-t` exits 1 with a stderr line that starts with

@@ -619,11 +619,15 @@ fn aliases_set_the_same_field() {
 
 #[test]
 fn listen_and_listen_ipv6() {
-    let (file, r) = load_text("t.conf", "listen_ipv6=YES\n");
+    // listen=NO is the default (Debian's): listen_ipv6=YES alone is the IPv6 listener.
+    let (_file, r) = load_text("t.conf", "listen_ipv6=YES\n");
+    let s = r.unwrap();
+    assert!(s.config.listen_ipv6 && !s.config.listen);
+    let (file, r) = load_text("t.conf", "listen=YES\nlisten_ipv6=YES\n");
     let e = r.unwrap_err();
     assert_eq!(
         e.to_string().replace(&file.shown(), "FILE"),
-        "FILE:1: listen_ipv6=YES: conflicts with listen=YES (the default): run two copies of \
+        "FILE:2: listen_ipv6=YES: conflicts with listen=YES (from FILE:1): run two copies of \
          vsftpd for IPv4 and IPv6 (an IPv6 listener on :: also accepts IPv4 clients)"
     );
     assert_eq!(e.oops_text(), "run two copies of vsftpd for IPv4 and IPv6");

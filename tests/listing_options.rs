@@ -46,6 +46,18 @@ fn unique(p: &Path) -> String {
     format!("{:x}g{:x}", md.dev(), md.ino())
 }
 
+/// `unique=…;UNIX.mode=…;UNIX.owner=…;UNIX.group=…;`: the facts after `perm`.
+fn unique_and_unix(p: &Path) -> String {
+    let md = fs::metadata(p).unwrap();
+    format!(
+        "unique={};UNIX.mode={:04o};UNIX.owner={};UNIX.group={};",
+        unique(p),
+        md.mode() & 0o7777,
+        md.uid(),
+        md.gid()
+    )
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -117,8 +129,8 @@ fn mlsd_lists_every_entry_with_its_facts() {
     assert_eq!(
         line("a.txt"),
         format!(
-            "type=file;size=3;modify=20200101200000;perm=r;unique={}; a.txt",
-            unique(&tree.join("a.txt"))
+            "type=file;size=3;modify=20200101200000;perm=r;{} a.txt",
+            unique_and_unix(&tree.join("a.txt"))
         )
     );
     assert!(line(".").starts_with("type=cdir;"), "{}", line("."));
@@ -188,9 +200,9 @@ fn mlst_and_opts_mlst() {
     let server = mlsx_server("mlst", mlsx_builder("mlst"));
     let tree = server.tree_path().to_path_buf();
     let mut c = server.login();
-    let u = unique(&tree.join("a.txt"));
+    let u = unique_and_unix(&tree.join("a.txt"));
     c.cmd("MLST a.txt").assert_is(&format!(
-        "250-Listing /a.txt\r\n type=file;size=3;modify=20200101200000;perm=r;unique={u}; /a.txt\r\n250 End"
+        "250-Listing /a.txt\r\n type=file;size=3;modify=20200101200000;perm=r;{u} /a.txt\r\n250 End"
     ));
     c.cmd("CWD sub")
         .assert_is("250 Directory successfully changed.");

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::fs;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -363,13 +364,21 @@ fn userlist_refuses_before_the_password() {
     login(&mut c, &listed).assert_is("230 Login successful.");
     drop(c);
     drop(server);
-    // A user list that cannot be read: vsftpd's OOPS before the greeting.
-    let server = local_builder("local_ulist_missing", &pam)
+    // A user list that cannot be read: vsftpd's OOPS before the greeting. Start-up checks
+    // that it is there (issue #22): it goes after the daemon has started.
+    let b = local_builder("local_ulist_missing", &pam);
+    let gone = b.dir_path().join("user_list");
+    fs::write(&gone, "x\n").unwrap();
+    let server = b
         .set("userlist_enable", "YES")
-        .set("userlist_file", "/nonexistent/user_list")
+        .set("userlist_file", gone.display())
         .start();
+    fs::remove_file(&gone).unwrap();
     let (mut c, g) = server.connect();
-    g.assert_is("500 OOPS: cannot read user list file:/nonexistent/user_list");
+    g.assert_is(&format!(
+        "500 OOPS: cannot read user list file:{}",
+        gone.display()
+    ));
     c.assert_closed();
 }
 

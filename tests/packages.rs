@@ -242,6 +242,20 @@ fn rpm_variant(work: &Path, tarball: &Path, sysv: bool) {
         "built in the rhel layout:\n{config}"
     );
     assert!(config.contains("/etc/vsftpd/vsftpd.conf"), "{config}");
+    // `-t` also checks the machine (issue #22): what a RHEL base system has (the nobody
+    // account of `setup`, /usr/share/empty of `filesystem`) is given to the scratch root.
+    std::fs::create_dir_all(root.join("usr/share/empty")).expect("empty dir");
+    std::fs::write(
+        root.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:Kernel Overflow User:/:/sbin/nologin\n",
+    )
+    .expect("passwd");
+    std::fs::write(root.join("etc/group"), "root:x:0:\nnobody:x:65534:\n").expect("group");
+    std::fs::write(
+        root.join("etc/nsswitch.conf"),
+        "passwd: files\ngroup: files\n",
+    )
+    .expect("nsswitch.conf");
     sh_ok(work, &format!("{chrooted} -t"));
     sh_ok(work, &format!("rpm --root {r} {db} -e vsftpd-rs"));
     let log = std::fs::read_to_string(root.join("chkconfig.log")).unwrap_or_default();

@@ -323,13 +323,18 @@ fn early_post_login_process_never_outlives_a_failed_session() {
 #[test]
 fn early_post_login_process_reports_a_missing_root_after_pass() {
     let (b, _) = privsep_builder("privsep_early_oops");
-    let server = b.set("anon_root", "/nonexistent/anon").start();
+    // There at start-up (which checks it), gone when the client logs in.
+    let root = b.temp().mkdir("anon");
+    let server = b.set("anon_root", root.display()).start();
+    std::fs::remove_dir(&root).unwrap();
     let (mut c, greeting) = server.connect();
     greeting.assert_code(220);
     c.cmd("USER anonymous")
         .assert_is("331 Please specify the password.");
-    c.cmd("PASS guest@example.com")
-        .assert_is("500 OOPS: cannot change directory:/nonexistent/anon");
+    c.cmd("PASS guest@example.com").assert_is(&format!(
+        "500 OOPS: cannot change directory:{}",
+        root.display()
+    ));
     c.assert_closed();
 }
 
@@ -394,7 +399,10 @@ fn transfers_under_the_sandbox() {
 #[test]
 fn wrong_user_and_missing_jail_fail_cleanly() {
     let (b, _) = privsep_builder("privsep_missing_jail");
-    let server = b.set("secure_chroot_dir", "/nonexistent/empty").start();
+    // There at start-up (which checks it), gone when the client connects.
+    let jail = b.temp().mkdir("vanishing-empty");
+    let server = b.set("secure_chroot_dir", jail.display()).start();
+    std::fs::remove_dir(&jail).unwrap();
     let (mut c, greeting) = server.connect();
     assert_eq!(greeting.code, 500, "{}", greeting.raw_str());
     assert!(

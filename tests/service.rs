@@ -766,8 +766,8 @@ EOF",
 
 /// Starts `vsftpd CONF EXTRA` in the root (background=YES), after `vsftpd -t CONF`.
 fn start_template(root: &Root, conf: &str, extra: &str) {
-    let (rc, out) = root.code(&format!("/usr/sbin/vsftpd -t {conf}"));
-    assert_eq!(rc, 0, "vsftpd -t {conf}: {out}");
+    let (rc, out) = root.code(&format!("/usr/sbin/vsftpd -t {conf} {extra}"));
+    assert_eq!(rc, 0, "vsftpd -t {conf} {extra}: {out}");
     let (rc, out) = root.code(&format!(
         "/usr/sbin/vsftpd {conf} {extra} -obackground=YES --pid-file /run/t.pid"
     ));
@@ -777,10 +777,19 @@ fn start_template(root: &Root, conf: &str, extra: &str) {
 #[test]
 fn shipped_configs_pass_the_check() {
     let bin = env!("CARGO_BIN_EXE_vsftpd");
+    // `-t` also checks the machine (issue #22): the directory and the user list that the
+    // packages install are stood in for here, after the file.
+    let machine = std::env::temp_dir().join(format!("vsftpd-rs-shipped-{}", std::process::id()));
+    let empty = machine.join("empty");
+    let user_list = machine.join("user_list");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(&user_list, "root\n").unwrap();
     for conf in ["etc/vsftpd.conf", "etc/rhel/vsftpd.conf", "etc/vsftpd.toml"] {
         let out = Command::new(bin)
             .arg("-t")
             .arg(repo().join(conf))
+            .arg(format!("-osecure_chroot_dir={}", empty.display()))
+            .arg(format!("-ouserlist_file={}", user_list.display()))
             .output()
             .expect("vsftpd -t");
         if running_as_root() || out.status.success() {
@@ -791,6 +800,7 @@ fn shipped_configs_pass_the_check() {
             );
         }
     }
+    let _ = std::fs::remove_dir_all(&machine);
 }
 
 #[test]

@@ -148,8 +148,43 @@ pub fn render_tunables_md() -> String {
             cell(t.doc),
         );
     }
+    let _ = write!(
+        out,
+        "\n## Where the defaults differ from Debian's vsftpd\n\
+         \n\
+         The defaults of the `upstream` layout are those of Debian's vsftpd 3.0.3 (listen=NO: \
+         without a `listen` line the daemon runs in inetd mode; secure_chroot_dir is \
+         `/var/run/vsftpd/empty`), checked against Debian's own binary by tests/defaults.rs, \
+         option by option, where a client, the file system or the process list can see the \
+         default. The `rhel` layout has Red Hat's. These differ on purpose:\n\
+         \n\
+         | Option | Debian's vsftpd | vsftpd-rs | Why |\n\
+         |---|---|---|---|\n"
+    );
+    for (name, theirs, ours, why) in DIFFERENCES_FROM_DEBIAN {
+        let _ = writeln!(out, "| `{name}` | {theirs} | {ours} | {why} |");
+    }
     out
 }
+
+/// The defaults that differ from Debian's vsftpd on purpose: (option, what Debian's does,
+/// what ours does, why). tests/defaults.rs probes each one and checks this list.
+const DIFFERENCES_FROM_DEBIAN: &[(&str, &str, &str, &str)] = &[
+    (
+        "ftpd_banner",
+        "unset: greets `220 (vsFTPd 3.0.3)`",
+        "unset: greets `220 (vsFTPd-rs VERSION)`",
+        "a client, a scanner or an admin must be able to tell the two apart; set ftpd_banner \
+         for any other text",
+    ),
+    (
+        "utf8_filesystem",
+        "NO: FEAT leaves out `UTF8` (a Debian patch)",
+        "NO: FEAT lists `UTF8`, as upstream vsftpd does",
+        "names are passed through as bytes whatever the option says (accepted, no effect), so \
+         FEAT says what upstream says",
+    ),
+];
 
 /// `--print-config`: the effective value of every tunable and where it came from.
 pub(super) fn write_effective(

@@ -150,8 +150,8 @@ const FTPS_CIPHERS: &str =
 
 tunables! {
     // ---- Listener, process model, connection limits -------------------------------------
-    listen: Bool = "YES"; Upstream; Implemented;
-        "Run as a standalone daemon listening on IPv4 (NO: inetd mode, the session on stdin/stdout). Cannot be combined with listen_ipv6=YES.";
+    listen: Bool = "NO"; Upstream; Implemented;
+        "Run as a standalone daemon listening on IPv4 (NO, Debian's default: inetd mode, the session on stdin/stdout). Cannot be combined with listen_ipv6=YES.";
     listen_ipv6: Bool = "NO"; Upstream; Implemented;
         "Run as a standalone daemon listening on an IPv6 socket; bound to :: it also accepts IPv4 clients (as ::ffff:a.b.c.d).";
     listen_address: Str = "" @ value::ipv4_literal; Upstream; Implemented;
@@ -308,9 +308,9 @@ tunables! {
         "A /./ in the home directory from passwd marks where the jail starts.";
     allow_writeable_chroot: Bool = "NO"; Upstream; Implemented;
         "Allow a jail whose root the user can write to (refused otherwise, as vsftpd does).";
-    secure_chroot_dir: Str = "/usr/share/empty" @ value::absolute_path; Upstream;
-        Implemented;
-        "Empty directory, not writable by the FTP user, that unprivileged session processes are jailed in.";
+    secure_chroot_dir: Str = "/var/run/vsftpd/empty" / "/usr/share/empty" @ value::absolute_path;
+        Upstream; Implemented;
+        "Empty directory, not writable by the FTP user, that unprivileged session processes are jailed in (Debian's default; upstream vsftpd's and Red Hat's is /usr/share/empty).";
     nopriv_user: Str = "nobody" @ value::user_name; Upstream; Implemented;
         "Unprivileged account that runs the pre-login protocol process.";
 

@@ -87,7 +87,7 @@ fn every_default_parses_validates_and_fits_its_field() {
 #[test]
 fn compiled_in_defaults() {
     let up = Config::defaults(Layout::Upstream);
-    assert!(up.listen && !up.listen_ipv6 && !up.background);
+    assert!(!up.listen && !up.listen_ipv6 && !up.background);
     assert_eq!(up.listen_port, 21);
     assert_eq!(up.max_clients, 2000);
     assert_eq!(up.max_per_ip, 50);
@@ -97,7 +97,10 @@ fn compiled_in_defaults() {
     assert_eq!(up.file_open_mode, 0o666);
     assert_eq!(up.chown_upload_mode, 0o600);
     assert_eq!(up.ftp_username.as_deref(), Some("ftp"));
-    assert_eq!(up.secure_chroot_dir.as_deref(), Some("/usr/share/empty"));
+    assert_eq!(
+        up.secure_chroot_dir.as_deref(),
+        Some("/var/run/vsftpd/empty")
+    );
     assert_eq!(up.ftpd_banner, None);
     assert!(up.seccomp_sandbox && up.isolate && up.isolate_network);
     assert!(!up.ssl_tlsv1 && !up.ssl_tlsv11 && up.ssl_tlsv12 && up.ssl_tlsv13);

@@ -48,7 +48,7 @@ fn command() -> Command {
                 .short('t')
                 .long("check-config")
                 .action(ArgAction::SetTrue)
-                .help("check the configuration and exit (0: valid, 1: invalid)"),
+                .help("check the configuration and what sessions need from this machine, then exit (0: valid, 1: invalid)"),
         )
         .arg(
             Arg::new("print_config")

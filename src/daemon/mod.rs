@@ -6,6 +6,7 @@ pub mod cli;
 pub mod inetd;
 pub mod notify;
 pub mod pidfile;
+pub mod preflight;
 pub mod standalone;
 
 use std::io::Write;
@@ -62,9 +63,6 @@ pub fn main() -> i32 {
     for w in &settings.warnings {
         say(&format!("warning: {w}"));
     }
-    if inv.check_only {
-        return 0;
-    }
     if inv.print_config {
         let mut out = std::io::stdout().lock();
         return match settings
@@ -76,6 +74,29 @@ pub fn main() -> i32 {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
             Err(_) => 1,
         };
+    }
+    // What every session will need, once, here: `-t` and start-up fail alike, instead of
+    // each client getting the same `500 OOPS:`.
+    let mode = if inv.check_only {
+        preflight::Mode::CheckOnly
+    } else {
+        preflight::Mode::Startup
+    };
+    let report = preflight::check(&settings, mode);
+    for w in &report.warnings {
+        say(&format!("warning: {w}"));
+    }
+    if !report.errors.is_empty() {
+        for e in &report.errors {
+            say(e);
+        }
+        if let Some(first) = report.errors.first() {
+            oops_to_inetd_client(first);
+        }
+        return 1;
+    }
+    if inv.check_only {
+        return 0;
     }
     if let Err(msg) = startup_checks(&settings) {
         say(&msg);
@@ -167,10 +188,15 @@ pub fn serve_connection(
 /// The config error goes to stderr; in inetd mode the client also gets vsftpd's `500 OOPS:`.
 fn report_config_error(e: &ConfigError) {
     say(&e.to_string());
+    oops_to_inetd_client(&e.oops_text());
+}
+
+/// In inetd mode the client is on stdin: it gets `500 OOPS: text` before the end.
+fn oops_to_inetd_client(text: &str) {
     let stdin = crate::sys::net::stdin_fd();
     if crate::sys::net::is_socket(stdin) {
         if let Ok(mut s) = crate::sys::net::stdin_stream() {
-            let _ = s.write_all(&crate::proto::reply::oops(e.oops_text().as_bytes()));
+            let _ = s.write_all(&crate::proto::reply::oops(text.as_bytes()));
         }
     }
 }

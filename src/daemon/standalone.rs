@@ -27,7 +27,7 @@ const SIGNALS: [i32; 4] = [
 ];
 
 /// Builds the list of sockets the settings ask for.
-fn listen_specs(settings: &Settings) -> Result<Vec<ListenSpec>, String> {
+pub(super) fn listen_specs(settings: &Settings) -> Result<Vec<ListenSpec>, String> {
     let c = &settings.config;
     let port = u16::try_from(c.listen_port).map_err(|_| "listen_port out of range".to_string())?;
     let mut specs = Vec::new();
@@ -68,7 +68,7 @@ fn bind_all(settings: &Settings) -> Result<Vec<TcpListener>, String> {
     let mut out = Vec::new();
     for spec in &specs {
         let l = net::listen(spec)
-            .map_err(|e| format!("could not bind listening socket to {}: {e}", spec.addr))?;
+            .map_err(|e| super::preflight::bind_problem(settings, spec.addr, &e))?;
         out.push(l);
     }
     Ok(out)
@@ -147,10 +147,10 @@ pub fn run(inv: Invocation, settings: Settings) -> i32 {
     for l in &listeners {
         if let Ok(addr) = l.local_addr() {
             notify::status(&format!("listening on {addr}"));
-            if inv.quick_start.is_some() {
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "vsftpd: listening on {addr}");
-                let _ = out.flush();
+            // Where to point a client, for the admin at the terminal; in the background the
+            // pid file and the logs say it, and stderr is about to be closed.
+            if !settings.config.background {
+                say(&format!("listening on {addr}"));
             }
         }
     }
@@ -260,6 +260,18 @@ fn reload(inv: &Invocation, settings: &mut Settings) {
         .and_then(|new| {
             // A log the new configuration cannot write would lose every session's lines.
             crate::log::check_targets(&new.config).map(|()| new)
+        })
+        .and_then(|new| {
+            // What every session of the new configuration needs: as at start-up.
+            let report = super::preflight::check(&new, super::preflight::Mode::Startup);
+            for w in &report.warnings {
+                say(&format!("warning: {w}"));
+            }
+            if report.errors.is_empty() {
+                Ok(new)
+            } else {
+                Err(report.errors.join("; "))
+            }
         });
     match loaded {
         Ok(new) => {

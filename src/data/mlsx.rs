@@ -1,9 +1,10 @@
 //! MLSD and MLST (RFC 3659 section 7): machine-readable listings. Ours; vsftpd has neither.
 //!
 //! # Facts
-//! `type`, `size`, `modify`, `perm` and `unique`, all on by default and chosen with
-//! `OPTS MLST type;size;...` ([`Facts`]). An entry is `fact=value;...` (each fact ends with
-//! `;`), one space, then the name: `type=file;size=3;modify=20240315123456;perm=r;unique=803g1a2b; a.txt`.
+//! `type`, `size`, `modify`, `perm`, `unique`, `UNIX.mode`, `UNIX.owner` and `UNIX.group`,
+//! all on by default and chosen with `OPTS MLST type;size;...` ([`Facts`]). An entry is
+//! `fact=value;...` (each fact ends with `;`), one space, then the name:
+//! `type=file;size=3;modify=20240315123456;perm=r;unique=803g1a2b;UNIX.mode=0644;UNIX.owner=0;UNIX.group=0; a.txt`.
 //! - `type`: `file`, `dir`, `cdir` (MLSD's `.`), `pdir` (MLSD's `..`; at the session root it is
 //!   the root itself), or `OS.unix=slink` (a symlink that does not resolve inside the root),
 //!   `OS.unix=fifo`, `OS.unix=socket`, `OS.unix=chr`, `OS.unix=blk`. Symlinks are followed
@@ -17,6 +18,11 @@
 //!   readable and download_enable), directories `e` (if searchable) and `l` (if readable and
 //!   dirlist_enable); never `a c d f m p w`.
 //! - `unique`: device and inode in hex, `<dev>g<ino>`.
+//! - `UNIX.mode`: the permission bits in octal, `0644` (the facts ProFTPD and pure-ftpd
+//!   give, in RFC 3659's `OS.` spirit): `perm` says what this session may do, not what the file
+//!   is, and a mirroring client (lftp) that has only `perm=r` saves a 0644 file as 0444.
+//! - `UNIX.owner`, `UNIX.group`: numeric uid and gid, as ProFTPD's; left out with hide_ids
+//!   (names would need the passwd file, which a jail does not have).
 //!
 //! # MLSD
 //! Lists one directory (the argument, default the working directory) over the data
@@ -42,17 +48,23 @@ const SIZE: u8 = 2;
 const MODIFY: u8 = 4;
 const PERM: u8 = 8;
 const UNIQUE: u8 = 16;
-const FACT_NAMES: [(&str, u8); 5] = [
+const UNIX_MODE: u8 = 32;
+const UNIX_OWNER: u8 = 64;
+const UNIX_GROUP: u8 = 128;
+const FACT_NAMES: [(&str, u8); 8] = [
     ("type", TYPE),
     ("size", SIZE),
     ("modify", MODIFY),
     ("perm", PERM),
     ("unique", UNIQUE),
+    ("UNIX.mode", UNIX_MODE),
+    ("UNIX.owner", UNIX_OWNER),
+    ("UNIX.group", UNIX_GROUP),
 ];
 
 impl Facts {
     /// Every fact we support (the default).
-    pub const ALL: Facts = Facts(31);
+    pub const ALL: Facts = Facts(255);
     /// No fact.
     pub const NONE: Facts = Facts(0);
 
@@ -112,6 +124,8 @@ pub struct MlsxContext<'a> {
     pub dirlist_enable: bool,
     /// hide_file.
     pub hidden: Option<&'a HideFn>,
+    /// hide_ids: no UNIX.owner and UNIX.group (LIST shows `ftp ftp` then).
+    pub hide_ids: bool,
 }
 
 fn not_readable() -> io::Error {
@@ -257,6 +271,15 @@ fn push_hex(out: &mut Vec<u8>, mut v: u64) {
     out.extend_from_slice(buf.get(start..).unwrap_or_default());
 }
 
+/// Appends a file mode as four octal digits (`0644`, `1777`), as ProFTPD and pure-ftpd
+/// write UNIX.mode and as `chmod` reads it back.
+fn push_octal(out: &mut Vec<u8>, mode: u32) {
+    for shift in [9u32, 6, 3, 0] {
+        // A digit 0-7: the cast cannot truncate.
+        out.push(b'0' + ((mode >> shift) & 0o7) as u8);
+    }
+}
+
 /// Bytes per write of an MLSD listing.
 const CHUNK: usize = 16 * 1024;
 
@@ -336,6 +359,23 @@ fn push_facts(
         push_hex(out, st.ino);
         out.push(b';');
     }
+    if f.has(UNIX_MODE) {
+        out.extend_from_slice(b"UNIX.mode=");
+        push_octal(out, st.mode & 0o7777);
+        out.push(b';');
+    }
+    if !ctx.hide_ids {
+        if f.has(UNIX_OWNER) {
+            out.extend_from_slice(b"UNIX.owner=");
+            push_num(out, u64::from(st.uid), 0, b' ');
+            out.push(b';');
+        }
+        if f.has(UNIX_GROUP) {
+            out.extend_from_slice(b"UNIX.group=");
+            push_num(out, u64::from(st.gid), 0, b' ');
+            out.push(b';');
+        }
+    }
     out.push(b' ');
 }
 
@@ -365,6 +405,7 @@ mod tests {
             download_enable: true,
             dirlist_enable: true,
             hidden: None,
+            hide_ids: false,
         }
     }
 
@@ -376,7 +417,8 @@ mod tests {
 
     #[test]
     fn fact_lines() {
-        let c = ctx();
+        let mut c = ctx();
+        c.facts = Facts::parse(b"type;size;modify;perm;unique;");
         assert_eq!(
             facts(&st(0o100644, 0, 3, 1_710_506_096), "file", &c),
             "type=file;size=3;modify=20240315123456;perm=r;unique=803g1a2b; "
@@ -413,6 +455,23 @@ mod tests {
     }
 
     #[test]
+    fn unix_facts() {
+        let mut c = ctx();
+        let mut file = st(0o100644, 1000, 3, 0);
+        file.gid = 100;
+        assert_eq!(
+            facts(&file, "file", &c),
+            "type=file;size=3;modify=19700101000000;perm=r;unique=803g1a2b;UNIX.mode=0644;UNIX.owner=1000;UNIX.group=100; "
+        );
+        assert!(facts(&st(0o041777, 0, 3, 0), "dir", &c).contains(";UNIX.mode=1777;"));
+        assert!(facts(&st(0o104755, 0, 3, 0), "file", &c).contains(";UNIX.mode=4755;"));
+        c.hide_ids = true;
+        assert!(facts(&file, "file", &c).ends_with(";UNIX.mode=0644; "));
+        c.facts = Facts::parse(b"unix.MODE;");
+        assert_eq!(facts(&file, "file", &c), "UNIX.mode=0644; ");
+    }
+
+    #[test]
     fn hex_as_core_fmt() {
         for v in [
             0u64,
@@ -434,11 +493,17 @@ mod tests {
 
     #[test]
     fn fact_selection() {
-        assert_eq!(Facts::parse(b"type;size;modify;perm;unique;"), Facts::ALL);
+        assert_eq!(
+            Facts::parse(b"type;size;modify;perm;unique;UNIX.mode;UNIX.owner;UNIX.group;"),
+            Facts::ALL
+        );
         assert_eq!(Facts::parse(b""), Facts::NONE);
         assert_eq!(Facts::parse(b"modify;type"), Facts::parse(b"type;modify;"));
         assert_eq!(Facts::parse(b"modify;type").list(), b"type;modify;");
-        assert_eq!(Facts::ALL.list(), b"type;size;modify;perm;unique;");
+        assert_eq!(
+            Facts::ALL.list(),
+            b"type;size;modify;perm;unique;UNIX.mode;UNIX.owner;UNIX.group;"
+        );
         assert_eq!(Facts::NONE.list(), b"");
         assert_eq!(Facts::from_bits(Facts::ALL.bits()), Facts::ALL);
         assert_eq!(Facts::from_bits(0xff), Facts::ALL);

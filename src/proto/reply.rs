@@ -287,7 +287,8 @@ pub const HELP_BODY: [&str; 4] = [
 ];
 
 /// The MLST feature line we advertise in FEAT (with its leading space).
-pub const FEAT_MLST: &str = " MLST type*;size*;modify*;perm*;unique*;";
+pub const FEAT_MLST: &str =
+    " MLST type*;size*;modify*;perm*;unique*;UNIX.mode*;UNIX.owner*;UNIX.group*;";
 
 // ------------------------------------------------------------------------------------------------
 // The encoder.
@@ -825,11 +826,11 @@ mod tests {
     fn feat_bytes() {
         assert_eq!(
             feat(),
-            b"211-Features:\r\n EPRT\r\n EPSV\r\n MDTM\r\n MLST type*;size*;modify*;perm*;unique*;\r\n PASV\r\n REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n211 End\r\n"
+            b"211-Features:\r\n EPRT\r\n EPSV\r\n MDTM\r\n MLST type*;size*;modify*;perm*;unique*;UNIX.mode*;UNIX.owner*;UNIX.group*;\r\n PASV\r\n REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n211 End\r\n"
         );
         assert_eq!(
             feat_with(false, false, false),
-            b"211-Features:\r\n MDTM\r\n MLST type*;size*;modify*;perm*;unique*;\r\n REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n211 End\r\n"
+            b"211-Features:\r\n MDTM\r\n MLST type*;size*;modify*;perm*;unique*;UNIX.mode*;UNIX.owner*;UNIX.group*;\r\n REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n211 End\r\n"
         );
     }
 

@@ -16,6 +16,7 @@
 pub mod accounts;
 pub mod client;
 pub mod listing;
+pub mod oracle;
 pub mod procs;
 pub mod server;
 pub mod tools;
@@ -24,6 +25,8 @@ pub mod tools;
 pub use client::*;
 #[allow(unused_imports)]
 pub use listing::*;
+#[allow(unused_imports)]
+pub use oracle::*;
 #[allow(unused_imports)]
 pub use procs::*;
 #[allow(unused_imports)]

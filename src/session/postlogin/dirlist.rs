@@ -152,6 +152,7 @@ impl Session<'_> {
             download_enable: c.download_enable,
             dirlist_enable: c.dirlist_enable,
             hidden: None,
+            hide_ids: c.hide_ids,
         }
     }
 
