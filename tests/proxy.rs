@@ -426,3 +426,103 @@ fn proxy_v2_tcp4(src: [u8; 4], dst: [u8; 4]) -> Vec<u8> {
     h.extend_from_slice(&21u16.to_be_bytes());
     h
 }
+
+/// inetd mode (socket activation) reads the header too: the session, its STAT and its log
+/// are the header's client's. The connection comes from 127.0.0.1, trusted by default.
+#[test]
+fn inetd_mode_reads_the_header() {
+    use std::os::fd::OwnedFd;
+    use std::os::unix::process::CommandExt;
+
+    let b = ServerBuilder::new("proxy_inetd").file("hello.txt", "hi\n");
+    let logs = b.temp().mkdir("logs");
+    let b = b
+        .set("listen", "NO")
+        .set("proxy_protocol_enable", "YES")
+        .set("dual_log_enable", "YES")
+        .set("xferlog_enable", "YES")
+        .set("vsftpd_log_file", logs.join("vsftpd.log").display())
+        .set("xferlog_file", logs.join("xferlog").display());
+    b.write_config();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server_side, _) = listener.accept().unwrap();
+    let out = server_side.try_clone().unwrap();
+    let child = Command::new(vsftpd_bin())
+        .args(b.args_list())
+        .env_remove("NOTIFY_SOCKET")
+        .stdin(Stdio::from(OwnedFd::from(server_side)))
+        .stdout(Stdio::from(OwnedFd::from(out)))
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let _guard = ProcessGuard::new(child, true);
+    client
+        .write_all(b"PROXY TCP4 192.0.2.7 127.0.0.1 40000 21\r\n")
+        .unwrap();
+    let (mut c, greeting) = FtpClient::from_stream(client).unwrap();
+    greeting.assert_code(220);
+    c.login_anonymous();
+    let stat = c.cmd("STAT");
+    assert!(
+        String::from_utf8_lossy(&stat.raw).contains("Connected to 192.0.2.7"),
+        "{stat:?}"
+    );
+    c.cmd("QUIT").assert_code(221);
+    wait_for(&logs.join("vsftpd.log"), "OK LOGIN: Client \"192.0.2.7\"");
+}
+
+/// PAM sees the header's client as PAM_RHOST (pam_access, pam_faillock and the audit log key
+/// on it); pam_exec writes it where we can read.
+#[test]
+fn pam_rhost_is_the_header_client() {
+    use common::accounts::{PamService, TestUser};
+
+    let dir = TempDir::new("proxy_pam");
+    let out = dir.join("items");
+    let script = dir.join("items.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$PAM_RHOST\" >> {}\n", out.display()),
+    )
+    .unwrap();
+    set_mode(&script, 0o755);
+    let pam = PamService::new(
+        "vrs-proxy",
+        &format!(
+            "auth optional pam_exec.so {}\nauth required pam_unix.so nodelay\naccount required pam_unix.so\n",
+            script.display()
+        ),
+    );
+    let b = ServerBuilder::new("proxy_pam")
+        .set("local_enable", "YES")
+        .set("anonymous_enable", "NO")
+        .set("pam_service_name", &pam.name)
+        .set("proxy_protocol_enable", "YES");
+    let home = b.temp().join("home");
+    let u = TestUser::new("vrsp", &home);
+    u.make_home(0o755);
+    let server = b.start();
+    // From 127.0.0.1, in the default proxy_protocol_trusted; the header names 198.51.100.23.
+    let mut s = std::net::TcpStream::connect(server.addr()).unwrap();
+    let header = [
+        &PROXY_V2_SIG[..],
+        &[0x21, 0x11, 0x00, 0x0c, 198, 51, 100, 23, 127, 0, 0, 1],
+        &40000u16.to_be_bytes(),
+        &server.port().to_be_bytes(),
+    ]
+    .concat();
+    s.write_all(&header).unwrap();
+    let (mut c, greeting) = FtpClient::from_stream(s).unwrap();
+    greeting.assert_code(220);
+    c.cmd(&format!("USER {}", u.name))
+        .assert_is("331 Please specify the password.");
+    c.cmd(&format!("PASS {}", u.password))
+        .assert_is("230 Login successful.");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap().trim(),
+        "198.51.100.23"
+    );
+    c.cmd("QUIT").assert_code(221);
+}
