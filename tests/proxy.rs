@@ -526,3 +526,28 @@ fn pam_rhost_is_the_header_client() {
     );
     c.cmd("QUIT").assert_code(221);
 }
+
+/// A list entry that is not an address or CIDR block stops the daemon with the file, the line
+/// and the option named.
+#[test]
+fn a_bad_trusted_list_is_a_config_error() {
+    let dir = TempDir::new("proxy_conf");
+    let conf = dir.write(
+        "vsftpd.conf",
+        "listen=YES\nproxy_protocol_enable=YES\nproxy_protocol_trusted=10.0.0.0/8, lb.example\n",
+    );
+    let conf_arg = conf.display().to_string();
+    let (code, _out, err) = run_vsftpd(&["-t", conf_arg.as_str()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{conf_arg}:3: proxy_protocol_trusted=10.0.0.0/8, lb.example: 'lb.example' is not an address or CIDR block"
+        )),
+        "{err}"
+    );
+    for bad in ["10.0.0.0/33", "::1/129", "10.0.0.1/"] {
+        let (code, _, err) = run_vsftpd(&["-t", &format!("-oproxy_protocol_trusted={bad}")]);
+        assert_eq!(code, 1, "{bad}: {err}");
+        assert!(err.contains("proxy_protocol_trusted"), "{err}");
+    }
+}
