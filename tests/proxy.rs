@@ -551,3 +551,55 @@ fn a_bad_trusted_list_is_a_config_error() {
         assert!(err.contains("proxy_protocol_trusted"), "{err}");
     }
 }
+
+const LOGIN_STAT: &[u8] = b"USER anonymous\r\nPASS a@b\r\nSTAT\r\n";
+
+/// A header that arrives in pieces (the v1 line split inside an address, the v2 header inside
+/// its fixed part and its addresses) is read whole, and not a byte of the command behind it
+/// is taken with it. The pauses shape the input; the reply is the synchronisation.
+#[test]
+fn a_header_in_pieces_is_read_exactly() {
+    let server = ServerBuilder::new("proxy_pieces")
+        .set("proxy_protocol_enable", "YES")
+        .start();
+    let v2 = proxy_v2_tcp4([192, 0, 2, 9], [127, 0, 0, 1]);
+    let pieces: [Vec<Vec<u8>>; 2] = [
+        vec![
+            b"PROXY TCP4 192.0.".to_vec(),
+            b"2.8 127.0.0.1 40000 21\r".to_vec(),
+            [b"\n", LOGIN_STAT].concat(),
+        ],
+        vec![
+            v2[..7].to_vec(),
+            v2[7..20].to_vec(),
+            [&v2[20..], LOGIN_STAT].concat(),
+        ],
+    ];
+    for (send, client) in pieces.iter().zip(["192.0.2.8", "192.0.2.9"]) {
+        let hex: Vec<String> = send
+            .iter()
+            .map(|p| p.iter().map(|b| format!("{b:02x}")).collect())
+            .collect();
+        let script = format!(
+            "import socket, time\n\
+             s = socket.create_connection(('127.0.0.1', {port}), timeout=10)\n\
+             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)\n\
+             for p in {hex:?}:\n\
+             \x20   s.sendall(bytes.fromhex(p))\n\
+             \x20   time.sleep(0.05)\n\
+             got = b''\n\
+             while b'211 End' not in got:\n\
+             \x20   d = s.recv(4096)\n\
+             \x20   if not d: break\n\
+             \x20   got += d\n\
+             print(got.decode())\n",
+            port = server.port()
+        );
+        let out = python(&script);
+        assert!(out.status.success(), "{}", describe(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.starts_with("220 "), "{text}");
+        // The status of the session, for the header's client.
+        assert!(text.contains(&format!("Connected to {client}")), "{text}");
+    }
+}
