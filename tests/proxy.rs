@@ -5,7 +5,9 @@
 //! header, node B (127.0.0.3) the v1 line; each announces its own address and its own passive
 //! port range (pasv_address, pasv_min_port/pasv_max_port). Clients bind 127.0.0.5, 127.0.0.6
 //! (Python's ftplib and curl can; std cannot): their control connections go through the
-//! balancer, their data connections straight to the node, as behind a real one.
+//! balancer, their data connections straight to the node, as behind a real one. The tests
+//! after those write the header themselves: PAM_RHOST, syslog, inetd mode, a header in pieces,
+//! a bad trusted list.
 
 mod common;
 
