@@ -25,7 +25,11 @@
 //!   print the same;
 //! - [`privsep_messages`]: every decoder of the helper protocol re-encodes what it accepts to
 //!   the same bytes, at most one (decoder, fd count) accepts any datagram, and messages built
-//!   from the input survive encode/decode.
+//!   from the input survive encode/decode;
+//! - [`proxy_header`]: the PROXY protocol parser decides on the shortest prefix it can: every
+//!   prefix of a complete header is incomplete, nothing past the header is looked at, an
+//!   invalid start stays invalid whatever follows, nothing incomplete is longer than the
+//!   bounds; a parsed address written back as a v1 line or a v2 header parses to the same.
 //!
 //! Not for the daemon itself: nothing outside the fuzz harnesses calls these.
 #![forbid(unsafe_code)]
@@ -771,4 +775,72 @@ fn check_message<M: Encode + Decode + PartialEq + std::fmt::Debug>(m: M) {
     let mut long = bytes.clone();
     long.push(0);
     assert!(M::decode(&long, m.fd_count()).is_err(), "{m:?}");
+}
+
+// ---- proxy_header ---------------------------------------------------------------------------
+
+/// The first bytes of a connection behind a balancer, as `daemon::proxy` reads them.
+pub fn proxy_header(data: &[u8]) {
+    use crate::limits::{MAX_PROXY_V1, MAX_PROXY_V2};
+    use crate::proto::proxy::{self, Header, Parsed};
+
+    let outcome = proxy::parse(data);
+    match outcome {
+        Parsed::Complete(header, len) => {
+            assert!(len <= data.len() && len <= MAX_PROXY_V2, "{len}");
+            let own = data.get(..len).unwrap_or_default();
+            // The decision needs nothing past the header, and no shorter prefix decides.
+            assert_eq!(proxy::parse(own), outcome);
+            for cut in 0..len {
+                let prefix = data.get(..cut).unwrap_or_default();
+                assert_eq!(proxy::parse(prefix), Parsed::Incomplete, "prefix of {cut}");
+            }
+            if own.first() == Some(&b'P') {
+                assert!(len <= MAX_PROXY_V1, "{len}");
+            }
+            if let Header::Proxied {
+                source,
+                destination,
+            } = header
+            {
+                assert_eq!(source.is_ipv4(), destination.is_ipv4());
+                let v1 = proxy::encode_v1(source, destination);
+                assert_eq!(proxy::parse(&v1), Parsed::Complete(header, v1.len()));
+                let v2 = proxy::encode_v2(Some((source, destination)), &[]);
+                assert_eq!(proxy::parse(&v2), Parsed::Complete(header, v2.len()));
+            }
+        }
+        Parsed::Invalid(_) => {
+            for tail in [&b"\r\n"[..], b"\0", b" TCP4 1.2.3.4 1.2.3.4 1 2\r\n"] {
+                let longer = [data, tail].concat();
+                assert_eq!(proxy::parse(&longer), outcome);
+            }
+        }
+        Parsed::Incomplete => assert!(data.len() < MAX_PROXY_V2, "{}", data.len()),
+    }
+    // Addresses made from the bytes survive both encodings.
+    let (a, b) = (
+        addr_from(data),
+        addr_from(data.get(27..).unwrap_or_default()),
+    );
+    let b = SocketAddr::new(
+        if a.is_ipv4() == b.is_ipv4() {
+            b.ip()
+        } else {
+            a.ip()
+        },
+        b.port(),
+    );
+    let plain = |s: SocketAddr| SocketAddr::new(s.ip(), s.port());
+    let expect = Header::Proxied {
+        source: plain(a),
+        destination: plain(b),
+    };
+    let v1 = proxy::encode_v1(a, b);
+    assert_eq!(proxy::parse(&v1), Parsed::Complete(expect, v1.len()));
+    let v2 = proxy::encode_v2(
+        Some((a, b)),
+        data.get(..data.len().min(64)).unwrap_or_default(),
+    );
+    assert_eq!(proxy::parse(&v2), Parsed::Complete(expect, v2.len()));
 }

@@ -83,3 +83,8 @@ pub const KEPT_FREE_MEMORY: usize = 4 * 1024 * 1024;
 /// What a helper relays to the logs of its children's standard error when they end (a seccomp
 /// trap's report, a panic): at most this many writes of theirs, each read up to 4 KiB.
 pub const MAX_RELAYED_REPORTS: usize = 64;
+/// Longest PROXY protocol version 1 line, with its CRLF (the specification's own bound).
+pub const MAX_PROXY_V1: usize = 107;
+/// Largest PROXY protocol version 2 header accepted, TLVs included: its length field could
+/// announce 64 kB; a balancer's addresses and usual TLVs take a few hundred bytes.
+pub const MAX_PROXY_V2: usize = 16 + 2048;

@@ -117,9 +117,9 @@ fn counts_per_kind() {
     assert_eq!(count(Some(Dialect::Rhel), &[Kind::Str]), 2);
     assert_eq!(count(Some(Dialect::Debian), &[Kind::Bool]), 1);
     assert_eq!(count(Some(Dialect::Debian), &[Kind::Str]), 2);
-    assert_eq!(count(Some(Dialect::Ours), &[Kind::Str]), 2);
-    assert_eq!(count(Some(Dialect::Ours), &[Kind::Bool]), 1);
-    assert_eq!(tunables().len(), 150);
+    assert_eq!(count(Some(Dialect::Ours), &[Kind::Str]), 3);
+    assert_eq!(count(Some(Dialect::Ours), &[Kind::Bool]), 2);
+    assert_eq!(tunables().len(), 152);
     let aliases: Vec<&str> = tunables()
         .iter()
         .flat_map(|t| t.aliases.iter().copied())
@@ -158,6 +158,8 @@ fn states_of_the_plan() {
         "secure_chroot_dir",
         "nopriv_user",
         "seccomp_sandbox",
+        "proxy_protocol_enable",
+        "proxy_protocol_trusted",
     ] {
         assert_eq!(state(name), State::Implemented, "{name}");
     }
@@ -165,7 +167,7 @@ fn states_of_the_plan() {
         .iter()
         .filter(|t| t.state == State::Implemented)
         .count();
-    assert_eq!(implemented, 108);
+    assert_eq!(implemented, 110);
     assert_eq!(state("local_enable"), State::Implemented);
     assert_eq!(state("xferlog_enable"), State::Implemented);
     assert_eq!(state("setproctitle_enable"), State::Planned("#12"));

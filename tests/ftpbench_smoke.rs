@@ -4,7 +4,7 @@
 //! logs in a real account through a real PAM service; the upload figure (issue "Writes")
 //! uploads into a directory the anonymous account may write in, and checks every upload by
 //! downloading it back. The benchmarks themselves
-//! (bench/compare, bench/callgrind) never run here; their scripts are only parsed.
+//! (bench/compare, bench/callgrind, bench/balancer) never run here; their scripts are only parsed.
 
 mod common;
 
@@ -554,7 +554,7 @@ fn make_pattern_and_the_sendfile_baseline() {
 
 #[test]
 fn bench_scripts_parse() {
-    for script in ["bench/compare", "bench/callgrind"] {
+    for script in ["bench/compare", "bench/callgrind", "bench/balancer"] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(script);
         let out = Command::new("bash").arg("-n").arg(&path).output().unwrap();
         assert!(

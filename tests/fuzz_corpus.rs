@@ -124,6 +124,26 @@ const PRIVSEP_TOKENS: &[&[u8]] = &[
     b"\xff\xff",
 ];
 
+const PROXY_TOKENS: &[&[u8]] = &[
+    b"PROXY ",
+    b"TCP4 ",
+    b"TCP6 ",
+    b"UNKNOWN",
+    b"\r\n",
+    b"\r\n\r\n\0\r\nQUIT\n",
+    b"\x21\x11\x00\x0c",
+    b"\x21\x21\x00\x24",
+    b"\x20\x00\x00\x00",
+    b"\x21\x31",
+    b"\xff\xff",
+    b"127.0.0.1",
+    b"::ffff:",
+    b"65535",
+    b"0",
+    b"00",
+    b" ",
+];
+
 const TARGETS: &[Target] = &[
     Target {
         name: "command_line",
@@ -159,6 +179,13 @@ const TARGETS: &[Target] = &[
         iterations: 50_000,
         max_len: 1_100,
         tokens: PRIVSEP_TOKENS,
+    },
+    Target {
+        name: "proxy_header",
+        run: fuzzing::proxy_header,
+        iterations: 50_000,
+        max_len: 300,
+        tokens: PROXY_TOKENS,
     },
 ];
 
@@ -360,6 +387,11 @@ fn conf_text() {
 #[test]
 fn privsep_messages() {
     run_target("privsep_messages");
+}
+
+#[test]
+fn proxy_header() {
+    run_target("proxy_header");
 }
 
 /// The cargo-fuzz crate runs the same entry points: one fuzz_targets/<name>.rs and one [[bin]]

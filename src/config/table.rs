@@ -183,6 +183,10 @@ tunables! {
         "vsftpd's undocumented, experimental HTTP serving mode.";
     bind_retries: Uint = "9"; Rhel; Planned("#5");
         "Attempts at binding a free passive-mode port before giving up (upstream vsftpd always makes 10).";
+    proxy_protocol_enable: Bool = "NO"; Ours; Implemented;
+        "Behind a load balancer: every control connection begins with a PROXY protocol header (v1 or v2) from a proxy_protocol_trusted peer within accept_timeout, else it is closed without a greeting; its client address counts for max_per_ip, the logs, PAM and the data connection checks.";
+    proxy_protocol_trusted: Str = "127.0.0.0/8,::1" @ value::cidr_list; Ours; Implemented;
+        "With proxy_protocol_enable: the balancers allowed to send the header, as comma-separated addresses and CIDR blocks.";
 
     // ---- Data connections ------------------------------------------------------------------
     pasv_enable: Bool = "YES"; Upstream; Implemented;

@@ -60,7 +60,7 @@ fn names_and_aliases_are_unique() {
             assert!(seen.insert(*alias), "{alias} twice");
         }
     }
-    assert_eq!(seen.len(), 153);
+    assert_eq!(seen.len(), 155);
 }
 
 #[test]

@@ -289,6 +289,14 @@ pub(crate) fn absolute_path_or_none(v: &Value) -> Result<(), String> {
     }
 }
 
+/// proxy_protocol_trusted: addresses and CIDR blocks, comma-separated.
+pub(crate) fn cidr_list(v: &Value) -> Result<(), String> {
+    match v {
+        Value::Str(Some(s)) => crate::proto::proxy::Trusted::parse(s).map(|_| ()),
+        _ => Ok(()),
+    }
+}
+
 /// A host name or address for pasv_address with pasv_addr_resolve=YES.
 pub(crate) fn host_name(s: &str) -> bool {
     !s.is_empty()

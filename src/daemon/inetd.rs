@@ -25,5 +25,17 @@ pub fn run(settings: &Settings) -> i32 {
     super::notify::forget();
     // vsftpd counts clients only in standalone mode; 0 leaves STAT's count line out.
     let prepared = crate::jail::Prepared::new(settings);
-    super::serve_connection(settings, &prepared, stream, 0)
+    let Ok(peer) = stream.peer_addr() else {
+        return 0;
+    };
+    if settings.config.proxy_protocol_enable {
+        // No max_per_ip in inetd mode: nothing to ask; the rest as behind the listener.
+        let ip = crate::data::passive::canonical_ip(peer.ip());
+        if !super::proxy::trusted(&settings.config, ip) {
+            super::proxy::refused(ip, "not in proxy_protocol_trusted");
+            return 0;
+        }
+        return super::proxy::serve(settings, &prepared, stream, peer, 0, None);
+    }
+    super::serve_connection(settings, &prepared, stream, peer, 0)
 }

@@ -7,6 +7,7 @@ pub mod inetd;
 pub mod notify;
 pub mod pidfile;
 pub mod preflight;
+pub mod proxy;
 pub mod standalone;
 
 use std::io::Write;
@@ -156,30 +157,29 @@ fn startup_checks(settings: &Settings) -> Result<(), String> {
 }
 
 /// Serves one connection in the model the settings ask for; returns the exit code.
-/// `clients` is the number of sessions, this one included, when it started (STAT shows it).
-/// `prepared` is [`Prepared::new`] of the same settings, made before the fork.
+/// `client` is the client's address: the connection's peer, or what a trusted balancer's
+/// PROXY header says (`proxy`). `clients` is the number of sessions, this one included, when
+/// it started (STAT shows it). `prepared` is [`Prepared::new`] of the same settings, made
+/// before the fork.
 pub fn serve_connection(
     settings: &Settings,
     prepared: &Prepared,
     stream: std::net::TcpStream,
+    client: std::net::SocketAddr,
     clients: u32,
 ) -> i32 {
     // The session's logs, opened here by root (or the launching user) before anything forks
     // or confines itself: its processes inherit them (crate::log).
-    let peer = match stream.peer_addr() {
-        Ok(p) => p.ip(),
-        Err(_) => return 0,
-    };
-    let log = match crate::log::SessionLog::open(&settings.config, peer) {
+    let log = match crate::log::SessionLog::open(&settings.config, client.ip()) {
         Ok(log) => log,
         Err(msg) => return crate::jail::children::send_oops(&stream, &msg),
     };
     log.install_reporter();
     log.connected();
     if settings.config.run_as_launching_user {
-        crate::session::run(settings, prepared, stream, clients, log)
+        crate::session::run(settings, prepared, stream, client, clients, log)
     } else {
-        let code = crate::privsep::helper::run(settings, prepared, stream, clients, &log);
+        let code = crate::privsep::helper::run(settings, prepared, stream, client, clients, &log);
         log.relay_stderr();
         code
     }

@@ -3,6 +3,8 @@
 //! SIGTERM.
 //!
 //! The listener never parses a byte from the network: it only counts connections and forks.
+//! With proxy_protocol_enable the client's address comes later, from the forked process
+//! (`super::proxy`), which asks before it serves.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -11,6 +13,7 @@ use std::os::fd::AsFd;
 
 use super::cli::Invocation;
 use super::pidfile::PidFile;
+use super::proxy::{self, Admissions};
 use super::{notify, say};
 use crate::config::Settings;
 use crate::jail::Prepared;
@@ -101,6 +104,17 @@ impl Sessions {
     }
     fn count_for(&self, ip: &IpAddr) -> u32 {
         self.per_ip.get(ip).copied().unwrap_or(0)
+    }
+    /// proxy_protocol_enable: the session `pid`, counted so far under its balancer's address,
+    /// is `ip`'s if that fits max_per_ip (0: no limit); else it stays where it was.
+    fn admit(&mut self, pid: i32, ip: IpAddr, max_per_ip: u32) -> bool {
+        let Some(old) = self.by_pid.get(&pid).copied() else {
+            return false;
+        };
+        self.remove(pid);
+        let fits = max_per_ip == 0 || self.count_for(&ip) < max_per_ip;
+        self.add(pid, if fits { ip } else { old });
+        fits
     }
 }
 
@@ -196,6 +210,7 @@ fn serve(
     sigpipe: SignalPipe,
 ) -> i32 {
     let mut sessions = Sessions::default();
+    let mut admissions = Admissions::default();
     let mut prepared = Prepared::new(&settings);
     loop {
         let mut fds = vec![PollFd {
@@ -206,6 +221,12 @@ fn serve(
         }];
         fds.extend(listeners.iter().map(|l| PollFd {
             fd: l.as_fd(),
+            read: true,
+            write: false,
+            urgent: false,
+        }));
+        fds.extend(admissions.fds().into_iter().map(|fd| PollFd {
+            fd,
             read: true,
             write: false,
             urgent: false,
@@ -247,9 +268,16 @@ fn serve(
                     all: &listeners,
                     sigpipe: &sigpipe,
                 };
-                accept_all(l, &serving, &mut sessions);
+                accept_all(l, &serving, &mut sessions, &mut admissions);
             }
         }
+        let asking: Vec<bool> = ready
+            .iter()
+            .skip(1 + listeners.len())
+            .map(|r| r.read || r.hangup)
+            .collect();
+        let max_per_ip = settings.config.max_per_ip;
+        admissions.answer(&asking, |pid, ip| sessions.admit(pid, ip, max_per_ip));
     }
 }
 
@@ -297,7 +325,12 @@ struct Serving<'a> {
     sigpipe: &'a SignalPipe,
 }
 
-fn accept_all(listener: &TcpListener, serving: &Serving<'_>, sessions: &mut Sessions) {
+fn accept_all(
+    listener: &TcpListener,
+    serving: &Serving<'_>,
+    sessions: &mut Sessions,
+    admissions: &mut Admissions,
+) {
     let settings = serving.settings;
     loop {
         let (stream, peer) = match listener.accept() {
@@ -309,23 +342,54 @@ fn accept_all(listener: &TcpListener, serving: &Serving<'_>, sessions: &mut Sess
         };
         let ip = crate::data::passive::canonical_ip(peer.ip());
         let c = &settings.config;
+        let proxied = c.proxy_protocol_enable;
+        if proxied && !proxy::trusted(c, ip) {
+            proxy::refused(ip, "not in proxy_protocol_trusted");
+            continue;
+        }
         let max_clients = usize::try_from(c.max_clients).unwrap_or(usize::MAX);
         if c.max_clients > 0 && sessions.total() >= max_clients {
             refuse(stream, reply::TOO_MANY_USERS);
             continue;
         }
-        if c.max_per_ip > 0 && sessions.count_for(&ip) >= c.max_per_ip {
+        // Behind a balancer the client is known only after the fork (`super::proxy`).
+        if !proxied && c.max_per_ip > 0 && sessions.count_for(&ip) >= c.max_per_ip {
             refuse(stream, reply::TOO_MANY_FROM_IP);
             continue;
         }
+        let admission = if proxied && c.max_per_ip > 0 {
+            match Admissions::pair() {
+                Ok(pair) => Some(pair),
+                Err(_) => {
+                    refuse(stream, reply::SERVICE_UNAVAILABLE);
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
         let clients = u32::try_from(sessions.total() + 1).unwrap_or(u32::MAX);
         match process::fork() {
-            Ok(Fork::Parent(pid)) => sessions.add(pid, ip),
+            Ok(Fork::Parent(pid)) => {
+                sessions.add(pid, ip);
+                if let Some((ours, _)) = admission {
+                    admissions.add(pid, ours);
+                }
+            }
             Ok(Fork::Child) => {
-                let fds: Vec<_> = serving.all.iter().map(|l| l.as_fd()).collect();
+                let mut fds: Vec<_> = serving.all.iter().map(|l| l.as_fd()).collect();
+                fds.extend(admissions.fds());
                 process::close_inherited(&fds);
                 child_detach(serving.sigpipe);
-                let code = super::serve_connection(settings, serving.prepared, stream, clients);
+                let code = if proxied {
+                    let asks = admission.map(|(ours, theirs)| {
+                        drop(ours);
+                        theirs
+                    });
+                    proxy::serve(settings, serving.prepared, stream, peer, clients, asks)
+                } else {
+                    super::serve_connection(settings, serving.prepared, stream, peer, clients)
+                };
                 process::exit_now(code);
             }
             Err(e) => {

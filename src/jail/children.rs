@@ -2,7 +2,7 @@
 //! each confines itself (`super::confine`) before it reads a byte from the client, then runs
 //! the protocol loop with the helper on the other end of its channel.
 
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 
 use super::client::{HelperAuth, HelperPassive};
@@ -31,6 +31,7 @@ pub fn prelogin_process(
     settings: &Settings,
     prepared: &Prepared,
     stream: TcpStream,
+    client: SocketAddr,
     ch: &Channel,
     how: &Confinement<'_>,
     log: SessionLog,
@@ -44,7 +45,7 @@ pub fn prelogin_process(
     if let Err(msg) = confine(settings, prepared, how) {
         return send_oops(&stream, &msg);
     }
-    let mut ctrl = match Control::new(stream) {
+    let mut ctrl = match Control::new(stream, client) {
         Ok(c) => c,
         Err(_) => return 0,
     };
@@ -76,6 +77,7 @@ pub fn postlogin_process(
     prepared: &Prepared,
     clients: u32,
     stream: TcpStream,
+    client: SocketAddr,
     login: Option<Login>,
     cwd: &[u8],
     ch: Channel,
@@ -105,7 +107,7 @@ pub fn postlogin_process(
             return send_oops(&stream, &format!("open root: {e}"));
         }
     };
-    let mut ctrl = match Control::new(stream) {
+    let mut ctrl = match Control::new(stream, client) {
         Ok(c) => c,
         Err(_) => return 0,
     };

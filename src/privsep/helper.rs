@@ -13,7 +13,7 @@
 //!
 //! The serve loops take a channel and return, so tests drive them in-process with a fake child.
 
-use std::net::{IpAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsFd;
 
 use super::channel::{Channel, ChannelError};
@@ -53,7 +53,8 @@ struct Session<'a> {
     settings: &'a Settings,
     prepared: &'a Prepared,
     local: IpAddr,
-    peer: IpAddr,
+    /// The client (behind a balancer: from its PROXY header).
+    peer: SocketAddr,
     clients: u32,
     log: &'a SessionLog,
 }
@@ -63,6 +64,7 @@ pub fn run(
     settings: &Settings,
     prepared: &Prepared,
     stream: TcpStream,
+    client: SocketAddr,
     clients: u32,
     log: &SessionLog,
 ) -> i32 {
@@ -81,8 +83,9 @@ pub fn run(
             ),
         );
     }
-    let (local, peer) = match (stream.local_addr(), stream.peer_addr()) {
-        (Ok(l), Ok(p)) => (l, p),
+    // The client's address is `client`: behind a balancer, not the connection's peer.
+    let (local, peer) = match stream.local_addr() {
+        Ok(l) => (l, client),
         _ => return 0,
     };
     let (helper_ch, child_ch) = match Channel::pair() {
@@ -103,6 +106,7 @@ pub fn run(
                 settings,
                 prepared,
                 stream,
+                peer,
                 &child_ch,
                 &pre,
                 log.clone(),
@@ -119,7 +123,7 @@ pub fn run(
         settings,
         prepared,
         local: local.ip(),
-        peer: peer.ip(),
+        peer,
         clients,
         log,
     };
@@ -258,6 +262,7 @@ fn fork_postlogin(
                 s.prepared,
                 s.clients,
                 stream,
+                s.peer,
                 login,
                 &placed.cwd,
                 child_ch,
@@ -326,7 +331,7 @@ fn serve_after_login(
     ch: &Channel,
     chown: Option<&privops::ChownUpload>,
 ) -> i32 {
-    let policy = PassivePolicy::from_config(&s.settings.config, s.local, s.peer);
+    let policy = PassivePolicy::from_config(&s.settings.config, s.local, s.peer.ip());
     match serve_postlogin(s.settings, &policy, chown, ch) {
         Ok(()) => {
             let _ = process::wait_child(pid);

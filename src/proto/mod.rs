@@ -14,6 +14,7 @@
 //!   from forging a reply line.
 //! - [`password`]: the one password type, never printable, wiped on drop.
 //! - [`path`]: the session's virtual paths (`/pub/x`), normalised lexically, never above `/`.
+//! - [`proxy`]: the PROXY protocol header a load balancer sends before the client's bytes.
 #![forbid(unsafe_code)]
 #![deny(
     clippy::unwrap_used,
@@ -27,6 +28,7 @@ pub mod command;
 pub mod line;
 pub mod password;
 pub mod path;
+pub mod proxy;
 pub mod reply;
 
 pub use password::Password;

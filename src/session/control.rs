@@ -53,8 +53,9 @@ enum Watch {
 }
 
 impl Control {
-    pub fn new(stream: TcpStream) -> std::io::Result<Control> {
-        let peer = stream.peer_addr()?;
+    /// `peer`: the client's address (behind a balancer, from its PROXY header, not the
+    /// connection's peer).
+    pub fn new(stream: TcpStream, peer: SocketAddr) -> std::io::Result<Control> {
         let local = stream.local_addr()?;
         let _ = stream.set_nodelay(true);
         // As vsftpd: urgent data (Telnet synch, ABOR sent with MSG_OOB) arrives inline.

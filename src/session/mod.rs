@@ -25,10 +25,11 @@ pub fn run(
     settings: &Settings,
     prepared: &Prepared,
     stream: TcpStream,
+    client: std::net::SocketAddr,
     clients: u32,
     log: crate::log::SessionLog,
 ) -> i32 {
-    let mut ctrl = match Control::new(stream) {
+    let mut ctrl = match Control::new(stream, client) {
         Ok(c) => c,
         Err(_) => return 0,
     };
