@@ -111,6 +111,8 @@ const UNKNOWN_TO_DEBIAN: &[&str] = &[
     "virtual_users_file",
     "syslog_socket",
     "landlock_enable",
+    "proxy_protocol_enable",
+    "proxy_protocol_trusted",
 ];
 
 /// Deliberate differences; docs/TUNABLES.md ("Where the defaults differ from Debian's
