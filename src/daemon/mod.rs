@@ -62,6 +62,11 @@ pub fn main() -> i32 {
     for w in &settings.warnings {
         say(&format!("warning: {w}"));
     }
+    // The certificate and key, as sessions will need them (with -t too).
+    if let Err(msg) = crate::tls::load(&settings) {
+        say(&msg);
+        return 1;
+    }
     if inv.check_only {
         return 0;
     }
@@ -155,6 +160,8 @@ pub fn serve_connection(
     };
     log.install_reporter();
     log.connected();
+    // Before the session's processes fork: they share its TLS session-ticket key.
+    crate::tls::begin_session(prepared.tls());
     if settings.config.run_as_launching_user {
         crate::session::run(settings, prepared, stream, clients, log)
     } else {

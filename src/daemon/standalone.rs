@@ -259,7 +259,9 @@ fn reload(inv: &Invocation, settings: &mut Settings) {
         .map_err(|e| e.to_string())
         .and_then(|new| {
             // A log the new configuration cannot write would lose every session's lines.
-            crate::log::check_targets(&new.config).map(|()| new)
+            crate::log::check_targets(&new.config)?;
+            // A certificate that no longer loads would fail every AUTH.
+            crate::tls::load(&new).map(|_| new)
         });
     match loaded {
         Ok(new) => {

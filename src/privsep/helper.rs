@@ -15,6 +15,7 @@
 
 use std::net::{IpAddr, TcpListener, TcpStream};
 use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
 
 use super::channel::{Channel, ChannelError};
 use super::msg::PreLoginRequest;
@@ -89,6 +90,16 @@ pub fn run(
         Ok(p) => p,
         Err(e) => return send_oops(&stream, &format!("socketpair: {e}")),
     };
+    // FTPS: the pre-login process stays on as the relay of an encrypted control connection
+    // (crate::tls::relay); the post-login process then talks to it over this pair.
+    let (relay_pre, relay_post) = if c.ssl_enable {
+        match UnixStream::pair() {
+            Ok((a, b)) => (Some(a), Some(b)),
+            Err(e) => return send_oops(&stream, &format!("socketpair: {e}")),
+        }
+    } else {
+        (None, None)
+    };
     let pre = Confinement {
         root: secure_dir,
         account: &nopriv,
@@ -99,6 +110,7 @@ pub fn run(
     let pre_pid = match process::fork() {
         Ok(Fork::Child) => {
             drop(helper_ch);
+            drop(relay_post);
             process::exit_now(children::prelogin_process(
                 settings,
                 prepared,
@@ -106,6 +118,7 @@ pub fn run(
                 &child_ch,
                 &pre,
                 log.clone(),
+                relay_pre,
             ));
         }
         Ok(Fork::Parent(pid)) => pid,
@@ -115,6 +128,8 @@ pub fn run(
         }
     };
     drop(child_ch);
+    drop(relay_pre);
+    let relay = relay_post.is_some();
     let session = Session {
         settings,
         prepared,
@@ -126,7 +141,7 @@ pub fn run(
     // Where every login is anonymous the post-login identity and root are known now: that
     // process is started (and confines itself) while the client logs in, and waits.
     let (stream, early) = if c.anonymous_enable && !c.local_enable {
-        match fork_postlogin(&session, stream, None) {
+        match fork_postlogin(&session, stream, None, relay_post.as_ref()) {
             (stream, Ok(child)) => (stream, Some(child)),
             (stream, Err(_)) => (stream, None),
         }
@@ -146,7 +161,9 @@ pub fn run(
     // The pre-login process has nothing left to do; it must not linger beside the next one.
     // It is reaped once the post-login process runs: its exit (tearing down its address
     // space) need not delay the client's 230.
-    let _ = process::kill(pre_pid, signal::SIGKILL);
+    if !relay {
+        let _ = process::kill(pre_pid, signal::SIGKILL);
+    }
     drop(helper_ch);
     let Accepted {
         login,
@@ -170,7 +187,7 @@ pub fn run(
             {
                 // It died before the login: nothing was said to the client on its behalf.
                 let _ = process::wait_child(pid);
-                let _ = process::wait_child(pre_pid);
+                kill_and_reap(pre_pid);
                 return 1;
             }
             (pid, ch, uid)
@@ -180,22 +197,48 @@ pub fn run(
                 // Only anonymous logins are served early; anything else gets its own.
                 kill_and_reap(pid);
             }
-            match fork_postlogin(&session, stream, Some((login, placement))) {
+            match fork_postlogin(
+                &session,
+                stream,
+                Some((login, placement)),
+                relay_post.as_ref(),
+            ) {
                 (_, Ok(child)) => child,
                 (stream, Err(msg)) => {
-                    let _ = process::wait_child(pre_pid);
+                    kill_and_reap(pre_pid);
                     return send_oops(&stream, &msg);
                 }
             }
         }
     };
-    let _ = process::wait_child(pre_pid);
+    // Only the post-login process may hold it: the relay ends when that process does.
+    drop(relay_post);
+    if !relay {
+        let _ = process::wait_child(pre_pid);
+    }
     // Looked up now, while NSS still works (the helper is jailed after the drop).
     let chown = jail::chown_target(settings, anonymous_rights, child_uid);
+    let code = after_login(&session, (pid, &ch, child_uid), pam, &nopriv, &keep, chown);
+    if relay {
+        let _ = process::wait_child(pre_pid);
+    }
+    code
+}
+
+/// The helper's life after login, with the post-login process `pid` started.
+fn after_login(
+    session: &Session<'_>,
+    (pid, ch, child_uid): (i32, &Channel, u32),
+    pam: Option<Pam>,
+    nopriv: &creds::Account,
+    keep: &AfterLogin,
+    chown: Option<privops::ChownUpload>,
+) -> i32 {
+    let settings = session.settings;
     if pam.is_some() {
         // A PAM session is open (session_support, a local login): only root can close it
         // (its modules may write utmp and wtmp), so root stays, as in vsftpd.
-        let code = serve_after_login(&session, pid, &ch, chown.as_ref());
+        let code = serve_after_login(session, pid, ch, chown.as_ref());
         if let Some(mut pam) = pam {
             let _ = pam.close_session();
             let _ = pam.delete_cred();
@@ -203,7 +246,7 @@ pub fn run(
         return code;
     }
     drop(pam);
-    if let Err(why) = drop_privileges(settings, &nopriv, child_uid, &keep) {
+    if let Err(why) = drop_privileges(settings, nopriv, child_uid, keep) {
         // Serving on with more privilege than the session needs is not an option.
         log::report(&format!(
             "session helper: cannot drop privileges after login: {why}"
@@ -211,7 +254,7 @@ pub fn run(
         kill_and_reap(pid);
         return 1;
     }
-    serve_after_login(&session, pid, &ch, chown.as_ref())
+    serve_after_login(session, pid, ch, chown.as_ref())
 }
 
 /// Forks the post-login process, for `login`, or (`None`) to wait, confined, until the helper
@@ -221,6 +264,7 @@ fn fork_postlogin(
     s: &Session<'_>,
     stream: TcpStream,
     login: Option<(Login, Option<Placement>)>,
+    relay: Option<&UnixStream>,
 ) -> (TcpStream, Result<(i32, Channel, u32), String>) {
     let c = &s.settings.config;
     let (login, placed) = match login {
@@ -257,7 +301,7 @@ fn fork_postlogin(
                 s.settings,
                 s.prepared,
                 s.clients,
-                stream,
+                (stream, relay.and_then(|r| r.try_clone().ok())),
                 login,
                 &placed.cwd,
                 child_ch,

@@ -168,11 +168,19 @@ impl<'a> Session<'a> {
             }
             Command::Pass(_) => self.ctrl.reply(reply::ALREADY_LOGGED_IN)?,
             Command::Syst => self.ctrl.reply(reply::SYST)?,
-            Command::Feat => self.ctrl.send(&reply::feat_with(
+            Command::Feat => self.ctrl.send(&reply::feat_full(
                 c.port_enable,
                 c.pasv_enable,
                 c.write_enable && c.mdtm_write,
+                c.ssl_enable,
             ))?,
+            // A handshake needs the process that holds the control connection, which after
+            // an encrypted login is the relay: AUTH comes before USER, as RFC 4217 orders.
+            Command::Auth(_) if c.ssl_enable => self.ctrl.reply(reply::PERMISSION_DENIED)?,
+            Command::Pbsz(_) if c.ssl_enable => crate::session::secure::pbsz(&mut self.ctrl)?,
+            Command::Prot(arg) if c.ssl_enable => {
+                crate::session::secure::prot(&mut self.ctrl, &arg)?
+            }
             Command::Opts(arg) => self.opts(&arg)?,
             Command::Noop => self.ctrl.reply(reply::NOOP)?,
             Command::Pwd => {
