@@ -117,6 +117,64 @@ fn url(server: &Server, scheme: &str, path: &str) -> String {
     format!("{scheme}://127.0.0.1:{}/{path}", server.port())
 }
 
+
+/// A server for local users through PAM (force_local_*_ssl at their defaults, YES), with a
+/// writable home.
+fn local_ftps(name: &str, pki: &Pki, pam: &PamService) -> (ServerBuilder, TestUser) {
+    let b = ftps_builder(name, pki)
+        .set("local_enable", "YES")
+        .set("write_enable", "YES")
+        .set("anonymous_enable", "NO")
+        .set("pam_service_name", &pam.name);
+    let home = b.temp().join("home");
+    let u = TestUser::new("vrsf", &home);
+    u.make_home(0o755);
+    (b, u)
+}
+
+/// Python's ftplib.FTP_TLS against `server`, anonymous, with `body` at top level; `reuse`:
+/// the data connections resume the control connection's TLS session (what stock ftplib
+/// does not do). Prints `ERR <reply>` for an FTP error instead of failing.
+fn ftp_tls(server: &Server, pki: &Pki, reuse: bool, login: &str, body: &str) -> Output {
+    let script = format!(
+        r#"
+import ftplib, ssl, sys
+ctx = ssl.create_default_context(cafile={ca:?})
+class Reusing(ftplib.FTP_TLS):
+    def ntransfercmd(self, cmd, rest=None):
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:
+            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)
+        return conn, size
+ftp = (Reusing if {reuse} else ftplib.FTP_TLS)(context=ctx)
+ftp.connect("127.0.0.1", {port}, timeout=10)
+try:
+    {login}
+{body}
+except ftplib.Error as e:
+    print("ERR", e)
+except (ssl.SSLError, OSError) as e:
+    # The data connection broke off; the reason is the control connection's next reply.
+    try:
+        print("ERR", ftp.getresp())
+    except ftplib.Error as e2:
+        print("ERR", e2)
+"#,
+        ca = pki.s("ca.pem"),
+        reuse = if reuse { "True" } else { "False" },
+        port = server.port(),
+        body = body
+            .lines()
+            .map(|l| format!("    {l}\n"))
+            .collect::<String>(),
+    );
+    python(&script)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 #[test]
 fn curl_downloads_over_explicit_tls_with_session_reuse() {
     let pki = Pki::new();
@@ -124,14 +182,336 @@ fn curl_downloads_over_explicit_tls_with_session_reuse() {
         .file("hello.txt", "hello over TLS\n")
         .start();
     let ca = pki.s("ca.pem");
-    let o = curl(&["--ssl-reqd", "--cacert", &ca, &url(&server, "ftp", "hello.txt")]);
-    assert!(o.status.success(), "{}", text(&o));
-    assert_eq!(o.stdout, b"hello over TLS\n");
-    // The listing too, under PROT P.
+    // TLS 1.3 resumes by ticket, TLS 1.2 (curl turns its tickets off) by session ID, which the
+    // relay hands to the post-login process.
+    for max in ["1.3", "1.2"] {
+        let o = curl(&[
+            "--ssl-reqd", "--cacert", &ca, "--tls-max", max,
+            &url(&server, "ftp", "hello.txt"),
+        ]);
+        assert!(o.status.success(), "TLS {max}: {}", text(&o));
+        assert_eq!(o.stdout, b"hello over TLS\n");
+    }
+    // A listing under PROT P.
     let o = curl(&["--ssl-reqd", "--cacert", &ca, &url(&server, "ftp", "")]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("hello.txt"));
+    assert!(stdout(&o).contains("hello.txt"));
     assert_serving_tls(&server);
+}
+
+#[test]
+fn feat_and_the_security_commands_before_tls() {
+    let pki = Pki::new();
+    let server = ftps_builder("ftps_feat", &pki).start();
+    let (mut c, g) = server.connect();
+    g.assert_code(220);
+    let feat = c.cmd("FEAT");
+    let f = feat.raw_str();
+    for line in [" AUTH TLS\r\n", " PBSZ\r\n", " PROT\r\n"] {
+        assert!(f.contains(line), "{f}");
+    }
+    assert!(f.starts_with("211-Features:\r\n AUTH TLS\r\n EPRT\r\n"), "{f}");
+    c.cmd("PBSZ 0")
+        .assert_is("503 PBSZ needs a secure connection.");
+    c.cmd("PROT P")
+        .assert_is("503 PROT needs a secure connection.");
+    c.cmd("AUTH KERBEROS").assert_is("504 Unknown AUTH type.");
+    c.cmd("CCC").assert_is("530 Please login with USER and PASS.");
+    c.cmd("QUIT").assert_is("221 Goodbye.");
+    // Without ssl_enable, FEAT says nothing of TLS.
+    let plain = ServerBuilder::new("ftps_feat_off").start();
+    let (mut c, _) = plain.connect();
+    let f = c.cmd("FEAT").raw_str();
+    assert!(!f.contains("AUTH") && !f.contains("PBSZ") && !f.contains("PROT"), "{f}");
+}
+
+#[test]
+fn ftplib_replies_and_session_reuse() {
+    let pki = Pki::new();
+    let server = ftps_builder("ftps_ftplib", &pki)
+        .file("a.txt", "AAA\n")
+        .start();
+    let body = r#"print(ftp.sendcmd("PBSZ 0"))
+for arg in ["S", "E", "X", "C", "P"]:
+    try:
+        print(ftp.sendcmd("PROT " + arg))
+    except ftplib.Error as e:
+        print(e)
+try:
+    ftp.sendcmd("CCC")
+except ftplib.Error as e:
+    print(e)
+print(ftp.nlst())
+"#;
+    // Stock ftplib does not resume the session on data connections: refused.
+    let o = ftp_tls(&server, &pki, false, "ftp.login(); ftp.prot_p()", body);
+    let out = stdout(&o);
+    assert!(out.contains("200 PBSZ set to 0."), "{}", text(&o));
+    assert!(out.contains("536 PROT not supported."), "{out}");
+    assert!(out.contains("504 PROT not recognized."), "{out}");
+    assert!(out.contains("200 PROT now Clear."), "{out}");
+    assert!(out.contains("200 PROT now Private."), "{out}");
+    assert!(out.contains("500 Unknown command."), "CCC: {out}");
+    assert!(
+        out.contains("522 SSL connection failed: session reuse required"),
+        "{}",
+        text(&o)
+    );
+    // With the control connection's session on the data socket: served.
+    let o = ftp_tls(&server, &pki, true, "ftp.login(); ftp.prot_p()", "print(ftp.nlst())");
+    assert!(stdout(&o).contains("['a.txt']"), "{}", text(&o));
+    // require_ssl_reuse=NO serves stock ftplib too.
+    let lenient = ftps_builder("ftps_ftplib_noreuse", &pki)
+        .set("require_ssl_reuse", "NO")
+        .file("a.txt", "AAA\n")
+        .start();
+    let o = ftp_tls(&lenient, &pki, false, "ftp.login(); ftp.prot_p()", "print(ftp.nlst())");
+    assert!(stdout(&o).contains("['a.txt']"), "{}", text(&o));
+}
+
+#[test]
+fn anonymous_encryption_rules() {
+    let pki = Pki::new();
+    // allow_anon_ssl=NO: an anonymous login over TLS is refused.
+    let server = ftps_builder("ftps_anon_no", &pki)
+        .set("allow_anon_ssl", "NO")
+        .start();
+    let o = ftp_tls(&server, &pki, true, "ftp.login()", "print('logged in')");
+    assert!(
+        stdout(&o).contains("530 Anonymous sessions may not use encryption."),
+        "{}",
+        text(&o)
+    );
+    // In clear it may log in, and its data connections stay clear.
+    let mut c = server.login();
+    let _ = c.list("");
+    // force_anon_logins_ssl / force_anon_data_ssl.
+    let server = ftps_builder("ftps_anon_force", &pki)
+        .set("force_anon_logins_ssl", "YES")
+        .set("force_anon_data_ssl", "YES")
+        .start();
+    let (mut c, _) = server.connect();
+    c.cmd("USER anonymous")
+        .assert_is("530 Anonymous sessions must use encryption.");
+    let o = ftp_tls(&server, &pki, true, "ftp.login()", "print(ftp.nlst())");
+    assert!(
+        stdout(&o).contains("522 Data connections must be encrypted."),
+        "{}",
+        text(&o)
+    );
+    let o = ftp_tls(&server, &pki, true, "ftp.login(); ftp.prot_p()", "print(ftp.nlst())");
+    assert!(stdout(&o).contains("[]"), "{}", text(&o));
+}
+
+#[test]
+fn local_users_must_encrypt_and_lftp_serves_them() {
+    let pki = Pki::new();
+    let pam = PamService::unix("vrs-ftps");
+    let (b, u) = local_ftps("ftps_local", &pki, &pam);
+    std::fs::write(u.home.join("mine.txt"), "local over TLS\n").unwrap();
+    u.chown(&u.home.join("mine.txt"));
+    let server = b.start();
+    // force_local_logins_ssl: a password in clear is never asked for.
+    let (mut c, _) = server.connect();
+    c.cmd(&format!("USER {}", u.name))
+        .assert_is("530 Non-anonymous sessions must use encryption.");
+    c.cmd("QUIT").assert_is("221 Goodbye.");
+    // force_local_data_ssl: PROT C data connections are refused.
+    let o = ftp_tls(
+        &server,
+        &pki,
+        true,
+        &format!("ftp.login({:?}, {:?})", u.name, u.password),
+        "print(ftp.nlst())",
+    );
+    assert!(
+        stdout(&o).contains("522 Data connections must be encrypted."),
+        "{}",
+        text(&o)
+    );
+    // lftp with ssl-force: login, listing, download, upload, all encrypted.
+    let work = TempDir::new("ftps-lftp");
+    std::fs::write(work.join("up.txt"), "uploaded over TLS\n").unwrap();
+    let o = lftp_in(
+        &format!(
+            "set ftp:ssl-force true; set ftp:ssl-protect-data true; set ssl:ca-file {ca}; \
+             open -u {user},{pw} ftp://127.0.0.1:{port}; ls; get mine.txt; put up.txt; quit",
+            ca = pki.s("ca.pem"),
+            user = u.name,
+            pw = u.password,
+            port = server.port()
+        ),
+        Some(work.path()),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(stdout(&o).contains("mine.txt"), "{}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(work.join("mine.txt")).unwrap(),
+        "local over TLS\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(u.home.join("up.txt")).unwrap(),
+        "uploaded over TLS\n"
+    );
+    assert_serving_tls(&server);
+}
+
+fn sha256(path: &Path) -> String {
+    let o = Command::new("sha256sum").arg(path).output().unwrap();
+    assert!(o.status.success());
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn fifty_megabytes_both_ways_under_prot_p() {
+    let pki = Pki::new();
+    let pam = PamService::unix("vrs-ftps50");
+    let (b, u) = local_ftps("ftps_50mb", &pki, &pam);
+    let server = b.start();
+    let work = TempDir::new("ftps-50mb");
+    let src = work.join("big.bin");
+    std::fs::write(&src, pattern_bytes(50 << 20)).unwrap();
+    let want = sha256(&src);
+    let ca = pki.s("ca.pem");
+    let creds = format!("{}:{}", u.name, u.password);
+    let target = url(&server, "ftp", "big.bin");
+    let o = curl(&["--ssl-reqd", "--cacert", &ca, "-u", &creds, "-T", src.to_str().unwrap(), &target]);
+    assert!(o.status.success(), "upload: {}", text(&o));
+    assert_eq!(sha256(&u.home.join("big.bin")), want, "uploaded bytes");
+    let back = work.join("back.bin");
+    let o = curl(&["--ssl-reqd", "--cacert", &ca, "-u", &creds, "-o", back.to_str().unwrap(), &target]);
+    assert!(o.status.success(), "download: {}", text(&o));
+    assert_eq!(sha256(&back), want, "downloaded bytes");
+}
+
+#[test]
+fn implicit_ftps_with_curl() {
+    let pki = Pki::new();
+    let server = ftps_builder("ftps_implicit", &pki)
+        .set("implicit_ssl", "YES")
+        .file("hello.txt", "implicit\n")
+        .start();
+    let o = curl(&["--cacert", &pki.s("ca.pem"), &url(&server, "ftps", "hello.txt")]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(o.stdout, b"implicit\n");
+    // A client that speaks plain FTP gets nothing it can read, and the listener serves on.
+    let mut plain = std::net::TcpStream::connect(server.addr()).unwrap();
+    plain
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    std::io::Write::write_all(&mut plain, b"USER anonymous\r\n").unwrap();
+    let mut got = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut plain, &mut got);
+    assert!(!got.starts_with(b"220"), "a plain greeting on an implicit port");
+    let o = curl(&["--cacert", &pki.s("ca.pem"), &url(&server, "ftps", "hello.txt")]);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+fn s_client(server: &Server, version: &str) -> Output {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_client", "-starttls", "ftp", "-connect"])
+        .arg(format!("127.0.0.1:{}", server.port()))
+        .arg(version)
+        .stdin(Stdio::null());
+    run_with_timeout(&mut cmd, Duration::from_secs(20))
+}
+
+#[test]
+fn openssl_s_client_gets_tls_1_3_and_no_tls_1_1() {
+    let pki = Pki::new();
+    let server = ftps_builder("ftps_s_client", &pki).start();
+    let o = s_client(&server, "-tls1_3");
+    let out = stdout(&o);
+    assert!(out.contains("New, TLSv1.3, Cipher is TLS_AES_"), "{}", text(&o));
+    let o = s_client(&server, "-tls1_1");
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(!stdout(&o).contains("New, TLSv1.1"), "{}", text(&o));
+    let o = s_client(&server, "-tls1_2");
+    assert!(stdout(&o).contains("New, TLSv1.2, Cipher is ECDHE-RSA-AES256-GCM-SHA384"), "{}", text(&o));
+    assert_serving_tls(&server);
+}
+
+#[test]
+fn client_certificates() {
+    let pki = Pki::new();
+    let ca = pki.s("ca.pem");
+    let get = |server: &Server, cert: Option<&str>| -> Output {
+        let mut args = vec!["--ssl-reqd".to_string(), "--cacert".into(), ca.clone()];
+        if let Some(c) = cert {
+            args.extend([
+                "--cert".into(),
+                pki.s(&format!("{c}.pem")),
+                "--key".into(),
+                pki.s(&format!("{c}.key")),
+            ]);
+        }
+        args.push(url(server, "ftp", "f.txt"));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        curl(&refs)
+    };
+    // require_cert + validate_cert: only a certificate the CA signed.
+    let strict = ftps_builder("ftps_cert_validate", &pki)
+        .set("require_cert", "YES")
+        .set("validate_cert", "YES")
+        .set("ca_certs_file", &ca)
+        .file("f.txt", "certified\n")
+        .start();
+    let o = get(&strict, Some("client"));
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(o.stdout, b"certified\n");
+    assert!(!get(&strict, Some("selfsigned")).status.success());
+    assert!(!get(&strict, None).status.success());
+    assert_serving_tls(&strict);
+    // require_cert alone: any certificate whose key the client holds, none refused.
+    let any = ftps_builder("ftps_cert_any", &pki)
+        .set("require_cert", "YES")
+        .file("f.txt", "certified\n")
+        .start();
+    let o = get(&any, Some("selfsigned"));
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!get(&any, None).status.success());
+}
+
+#[test]
+fn bad_certificates_stop_the_start_with_the_option_named() {
+    let pki = Pki::new();
+    let run = |b: ServerBuilder| -> (i32, String) {
+        let conf = b.write_config();
+        let (code, _, err) = run_vsftpd(&[std::ffi::OsStr::new("-t"), conf.as_os_str()]);
+        let started = b.try_start();
+        assert!(started.is_err(), "the daemon started");
+        (code, err)
+    };
+    let (code, err) = run(ftps_builder("ftps_err_missing", &pki).set("rsa_cert_file", "/nonexistent/cert.pem"));
+    assert_eq!(code, 1);
+    assert!(err.contains("rsa_cert_file=/nonexistent/cert.pem") && err.contains("No such file"), "{err}");
+    let (code, err) = run(ftps_builder("ftps_err_mismatch", &pki).set("rsa_private_key_file", pki.s("client.key")));
+    assert_eq!(code, 1);
+    assert!(err.contains("rsa_private_key_file") && err.contains("does not match the certificate"), "{err}");
+    let (code, err) = run(ftps_builder("ftps_err_nokey", &pki).unset("rsa_private_key_file"));
+    assert_eq!(code, 1);
+    assert!(err.contains("no PEM private key"), "{err}");
+    let (code, err) = run(ftps_builder("ftps_err_cipher", &pki).set("ssl_ciphers", "HIGH:RC4-MD5"));
+    assert_eq!(code, 1);
+    assert!(err.contains("ssl_ciphers") && err.contains("RC4-MD5"), "{err}");
+    let (code, err) = run(ftps_builder("ftps_err_tls11", &pki).set("ssl_tlsv1_1", "YES"));
+    assert_eq!(code, 1);
+    assert!(err.contains("ssl_tlsv1_1") && err.contains("TLS 1.2 and 1.3"), "{err}");
+    let (code, err) = run(ftps_builder("ftps_err_dsa", &pki).set("dsa_cert_file", pki.s("server.pem")));
+    assert_eq!(code, 1);
+    assert!(err.contains("dsa_cert_file") && err.contains("not supported"), "{err}");
+    // One file holding certificate and key loads, as in vsftpd.
+    let server = ftps_builder("ftps_both", &pki)
+        .set("rsa_cert_file", pki.s("both.pem"))
+        .unset("rsa_private_key_file")
+        .file("x", "x")
+        .start();
+    let o = curl(&["--ssl-reqd", "--cacert", &pki.s("ca.pem"), &url(&server, "ftp", "x")]);
+    assert!(o.status.success(), "{}", text(&o));
 }
 
 /// The listener still serves after whatever a test did.

@@ -391,10 +391,110 @@ pub fn begin_session(tls: Option<&Tls>) {
         let _ = ticketer.encrypt(&[0u8; MAX_TICKET]);
         config.ticketer = ticketer;
     }
-    // Session IDs (TLS 1.2 clients without tickets) are remembered by the process that did
-    // the handshake only; a small cache is enough for one session's connections.
-    config.session_storage = rustls::server::ServerSessionMemoryCache::new(64);
+    // TLS 1.2 clients without tickets (curl) resume by session ID, which the process that
+    // did the handshake remembers: the relay hands its sessions over with the connection.
+    let store = Arc::new(SessionStore::default());
+    config.session_storage = Arc::clone(&store) as Arc<dyn rustls::server::StoresServerSessions>;
+    let _ = STORE.set(store);
     let _ = SESSION.set(Arc::new(config));
+}
+
+/// The TLS 1.2 sessions of one FTP session, by session ID (bounded: a session makes a few).
+#[derive(Debug, Default)]
+pub struct SessionStore {
+    entries: std::sync::Mutex<std::collections::VecDeque<(Vec<u8>, Vec<u8>)>>,
+}
+
+/// Sessions kept per FTP session (its control connection and recent data connections).
+const MAX_SESSIONS: usize = 32;
+/// The longest session ID (RFC 5246: 32 bytes).
+const MAX_SESSION_ID: usize = 32;
+
+static STORE: OnceLock<Arc<SessionStore>> = OnceLock::new();
+
+impl rustls::server::StoresServerSessions for SessionStore {
+    fn put(&self, key: Vec<u8>, value: Vec<u8>) -> bool {
+        let Ok(mut e) = self.entries.lock() else {
+            return false;
+        };
+        if key.len() > MAX_SESSION_ID || value.len() > MAX_TICKET {
+            return false;
+        }
+        e.retain(|(k, _)| *k != key);
+        if e.len() >= MAX_SESSIONS {
+            e.pop_front();
+        }
+        e.push_back((key, value));
+        true
+    }
+
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        let e = self.entries.lock().ok()?;
+        e.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    }
+
+    fn take(&self, key: &[u8]) -> Option<Vec<u8>> {
+        let mut e = self.entries.lock().ok()?;
+        let i = e.iter().position(|(k, _)| k == key)?;
+        e.remove(i).map(|(_, v)| v)
+    }
+
+    fn can_cache(&self) -> bool {
+        true
+    }
+}
+
+/// The sessions this process knows, for the hand-over: a count byte, then for each a
+/// one-byte ID length, the ID, a four-byte big-endian value length and the value.
+pub fn export_sessions() -> Vec<u8> {
+    let mut out = vec![0u8];
+    let Some(Ok(e)) = STORE.get().map(|s| s.entries.lock()) else {
+        return out;
+    };
+    let mut n = 0u8;
+    for (k, v) in e.iter() {
+        let (Ok(kl), Ok(vl)) = (u8::try_from(k.len()), u32::try_from(v.len())) else {
+            continue;
+        };
+        out.push(kl);
+        out.extend_from_slice(k);
+        out.extend_from_slice(&vl.to_be_bytes());
+        out.extend_from_slice(v);
+        n = n.saturating_add(1);
+    }
+    if let Some(first) = out.first_mut() {
+        *first = n;
+    }
+    out
+}
+
+/// Reads [`export_sessions`]' bytes into this process's store; every length is bounded.
+pub fn import_sessions(r: &mut impl Read) -> io::Result<()> {
+    let bad = || io::Error::new(io::ErrorKind::InvalidData, "bad session hand-over");
+    let mut n = [0u8; 1];
+    r.read_exact(&mut n)?;
+    for _ in 0..n[0] {
+        let mut kl = [0u8; 1];
+        r.read_exact(&mut kl)?;
+        let kl = usize::from(kl[0]);
+        if kl > MAX_SESSION_ID {
+            return Err(bad());
+        }
+        let mut key = vec![0u8; kl];
+        r.read_exact(&mut key)?;
+        let mut vl = [0u8; 4];
+        r.read_exact(&mut vl)?;
+        let vl = usize::try_from(u32::from_be_bytes(vl)).map_err(|_| bad())?;
+        if vl > MAX_TICKET {
+            return Err(bad());
+        }
+        let mut value = vec![0u8; vl];
+        r.read_exact(&mut value)?;
+        if let Some(store) = STORE.get() {
+            rustls::server::StoresServerSessions::put(store.as_ref(), key, value);
+        }
+    }
+    Ok(())
 }
 
 /// This session's TLS configuration, when FTPS is on.

@@ -11,8 +11,9 @@
 //! post-login process's: when it ends the session, the relay sees its end close.
 //!
 //! The first byte on the socket pair, before any command, is the hand-over: [`Secure`]'s
-//! byte with the control bit set when the relay carries the connection on, or 0 when the
-//! client never started TLS and the post-login process must read the socket itself.
+//! byte with the control bit set when the relay carries the connection on (then the TLS 1.2
+//! sessions the relay knows, so that data connections can resume them by session ID), or 0
+//! when the client never started TLS and the post-login process must read the socket itself.
 
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
@@ -24,7 +25,9 @@ use crate::sys::net::{self, PollFd};
 
 /// Relays until one side closes; returns the process exit code.
 pub fn run(mut tls: ControlTls, pending: &[u8], mut pipe: UnixStream, secure: Secure) -> i32 {
-    if pipe.write_all(&[secure.to_byte()]).is_err() || pipe.write_all(pending).is_err() {
+    let mut handover = vec![secure.to_byte()];
+    handover.extend_from_slice(&super::export_sessions());
+    if pipe.write_all(&handover).is_err() || pipe.write_all(pending).is_err() {
         super::close(&mut tls);
         return 0;
     }
@@ -117,7 +120,10 @@ pub fn receive(pipe: &mut UnixStream, timeout: Duration) -> io::Result<Option<Se
     let _ = pipe.set_read_timeout(Some(timeout));
     let mut b = [0u8; 1];
     pipe.read_exact(&mut b)?;
-    let _ = pipe.set_read_timeout(None);
     let s = Secure::from_byte(b[0]);
+    if s.control {
+        super::import_sessions(pipe)?;
+    }
+    let _ = pipe.set_read_timeout(None);
     Ok(s.control.then_some(s))
 }
