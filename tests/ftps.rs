@@ -40,8 +40,19 @@ impl Pki {
         openssl(
             d,
             &[
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-                "/CN=vsftpd-rs test CA", "-keyout", "ca.key", "-out", "ca.pem",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=vsftpd-rs test CA",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
             ],
         );
         std::fs::write(
@@ -54,15 +65,35 @@ impl Pki {
             openssl(
                 d,
                 &[
-                    "req", "-newkey", "rsa:2048", "-nodes", "-subj", &format!("/CN={name}"),
-                    "-keyout", &format!("{name}.key"), "-out", &format!("{name}.csr"),
+                    "req",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-subj",
+                    &format!("/CN={name}"),
+                    "-keyout",
+                    &format!("{name}.key"),
+                    "-out",
+                    &format!("{name}.csr"),
                 ],
             );
             openssl(
                 d,
                 &[
-                    "x509", "-req", "-in", &format!("{name}.csr"), "-CA", "ca.pem", "-CAkey",
-                    "ca.key", "-CAcreateserial", "-days", "2", "-extfile", ext, "-out",
+                    "x509",
+                    "-req",
+                    "-in",
+                    &format!("{name}.csr"),
+                    "-CA",
+                    "ca.pem",
+                    "-CAkey",
+                    "ca.key",
+                    "-CAcreateserial",
+                    "-days",
+                    "2",
+                    "-extfile",
+                    ext,
+                    "-out",
                     &format!("{name}.pem"),
                 ],
             );
@@ -70,8 +101,19 @@ impl Pki {
         openssl(
             d,
             &[
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-                "/CN=self-signed client", "-keyout", "selfsigned.key", "-out", "selfsigned.pem",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=self-signed client",
+                "-keyout",
+                "selfsigned.key",
+                "-out",
+                "selfsigned.pem",
             ],
         );
         // One file holding both, as vsftpd allows.
@@ -116,7 +158,6 @@ fn text(o: &Output) -> String {
 fn url(server: &Server, scheme: &str, path: &str) -> String {
     format!("{scheme}://127.0.0.1:{}/{path}", server.port())
 }
-
 
 /// A server for local users through PAM (force_local_*_ssl at their defaults, YES), with a
 /// writable home.
@@ -186,7 +227,11 @@ fn curl_downloads_over_explicit_tls_with_session_reuse() {
     // relay hands to the post-login process.
     for max in ["1.3", "1.2"] {
         let o = curl(&[
-            "--ssl-reqd", "--cacert", &ca, "--tls-max", max,
+            "--ssl-reqd",
+            "--cacert",
+            &ca,
+            "--tls-max",
+            max,
             &url(&server, "ftp", "hello.txt"),
         ]);
         assert!(o.status.success(), "TLS {max}: {}", text(&o));
@@ -210,19 +255,26 @@ fn feat_and_the_security_commands_before_tls() {
     for line in [" AUTH TLS\r\n", " PBSZ\r\n", " PROT\r\n"] {
         assert!(f.contains(line), "{f}");
     }
-    assert!(f.starts_with("211-Features:\r\n AUTH TLS\r\n EPRT\r\n"), "{f}");
+    assert!(
+        f.starts_with("211-Features:\r\n AUTH TLS\r\n EPRT\r\n"),
+        "{f}"
+    );
     c.cmd("PBSZ 0")
         .assert_is("503 PBSZ needs a secure connection.");
     c.cmd("PROT P")
         .assert_is("503 PROT needs a secure connection.");
     c.cmd("AUTH KERBEROS").assert_is("504 Unknown AUTH type.");
-    c.cmd("CCC").assert_is("530 Please login with USER and PASS.");
+    c.cmd("CCC")
+        .assert_is("530 Please login with USER and PASS.");
     c.cmd("QUIT").assert_is("221 Goodbye.");
     // Without ssl_enable, FEAT says nothing of TLS.
     let plain = ServerBuilder::new("ftps_feat_off").start();
     let (mut c, _) = plain.connect();
     let f = c.cmd("FEAT").raw_str();
-    assert!(!f.contains("AUTH") && !f.contains("PBSZ") && !f.contains("PROT"), "{f}");
+    assert!(
+        !f.contains("AUTH") && !f.contains("PBSZ") && !f.contains("PROT"),
+        "{f}"
+    );
 }
 
 #[test]
@@ -258,14 +310,26 @@ print(ftp.nlst())
         text(&o)
     );
     // With the control connection's session on the data socket: served.
-    let o = ftp_tls(&server, &pki, true, "ftp.login(); ftp.prot_p()", "print(ftp.nlst())");
+    let o = ftp_tls(
+        &server,
+        &pki,
+        true,
+        "ftp.login(); ftp.prot_p()",
+        "print(ftp.nlst())",
+    );
     assert!(stdout(&o).contains("['a.txt']"), "{}", text(&o));
     // require_ssl_reuse=NO serves stock ftplib too.
     let lenient = ftps_builder("ftps_ftplib_noreuse", &pki)
         .set("require_ssl_reuse", "NO")
         .file("a.txt", "AAA\n")
         .start();
-    let o = ftp_tls(&lenient, &pki, false, "ftp.login(); ftp.prot_p()", "print(ftp.nlst())");
+    let o = ftp_tls(
+        &lenient,
+        &pki,
+        false,
+        "ftp.login(); ftp.prot_p()",
+        "print(ftp.nlst())",
+    );
     assert!(stdout(&o).contains("['a.txt']"), "{}", text(&o));
 }
 
@@ -299,7 +363,13 @@ fn anonymous_encryption_rules() {
         "{}",
         text(&o)
     );
-    let o = ftp_tls(&server, &pki, true, "ftp.login(); ftp.prot_p()", "print(ftp.nlst())");
+    let o = ftp_tls(
+        &server,
+        &pki,
+        true,
+        "ftp.login(); ftp.prot_p()",
+        "print(ftp.nlst())",
+    );
     assert!(stdout(&o).contains("[]"), "{}", text(&o));
 }
 
@@ -379,11 +449,29 @@ fn fifty_megabytes_both_ways_under_prot_p() {
     let ca = pki.s("ca.pem");
     let creds = format!("{}:{}", u.name, u.password);
     let target = url(&server, "ftp", "big.bin");
-    let o = curl(&["--ssl-reqd", "--cacert", &ca, "-u", &creds, "-T", src.to_str().unwrap(), &target]);
+    let o = curl(&[
+        "--ssl-reqd",
+        "--cacert",
+        &ca,
+        "-u",
+        &creds,
+        "-T",
+        src.to_str().unwrap(),
+        &target,
+    ]);
     assert!(o.status.success(), "upload: {}", text(&o));
     assert_eq!(sha256(&u.home.join("big.bin")), want, "uploaded bytes");
     let back = work.join("back.bin");
-    let o = curl(&["--ssl-reqd", "--cacert", &ca, "-u", &creds, "-o", back.to_str().unwrap(), &target]);
+    let o = curl(&[
+        "--ssl-reqd",
+        "--cacert",
+        &ca,
+        "-u",
+        &creds,
+        "-o",
+        back.to_str().unwrap(),
+        &target,
+    ]);
     assert!(o.status.success(), "download: {}", text(&o));
     assert_eq!(sha256(&back), want, "downloaded bytes");
 }
@@ -395,7 +483,11 @@ fn implicit_ftps_with_curl() {
         .set("implicit_ssl", "YES")
         .file("hello.txt", "implicit\n")
         .start();
-    let o = curl(&["--cacert", &pki.s("ca.pem"), &url(&server, "ftps", "hello.txt")]);
+    let o = curl(&[
+        "--cacert",
+        &pki.s("ca.pem"),
+        &url(&server, "ftps", "hello.txt"),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(o.stdout, b"implicit\n");
     // A client that speaks plain FTP gets nothing it can read, and the listener serves on.
@@ -406,8 +498,15 @@ fn implicit_ftps_with_curl() {
     std::io::Write::write_all(&mut plain, b"USER anonymous\r\n").unwrap();
     let mut got = Vec::new();
     let _ = std::io::Read::read_to_end(&mut plain, &mut got);
-    assert!(!got.starts_with(b"220"), "a plain greeting on an implicit port");
-    let o = curl(&["--cacert", &pki.s("ca.pem"), &url(&server, "ftps", "hello.txt")]);
+    assert!(
+        !got.starts_with(b"220"),
+        "a plain greeting on an implicit port"
+    );
+    let o = curl(&[
+        "--cacert",
+        &pki.s("ca.pem"),
+        &url(&server, "ftps", "hello.txt"),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
 }
 
@@ -426,12 +525,20 @@ fn openssl_s_client_gets_tls_1_3_and_no_tls_1_1() {
     let server = ftps_builder("ftps_s_client", &pki).start();
     let o = s_client(&server, "-tls1_3");
     let out = stdout(&o);
-    assert!(out.contains("New, TLSv1.3, Cipher is TLS_AES_"), "{}", text(&o));
+    assert!(
+        out.contains("New, TLSv1.3, Cipher is TLS_AES_"),
+        "{}",
+        text(&o)
+    );
     let o = s_client(&server, "-tls1_1");
     assert!(!o.status.success(), "{}", text(&o));
     assert!(!stdout(&o).contains("New, TLSv1.1"), "{}", text(&o));
     let o = s_client(&server, "-tls1_2");
-    assert!(stdout(&o).contains("New, TLSv1.2, Cipher is ECDHE-RSA-AES256-GCM-SHA384"), "{}", text(&o));
+    assert!(
+        stdout(&o).contains("New, TLSv1.2, Cipher is ECDHE-RSA-AES256-GCM-SHA384"),
+        "{}",
+        text(&o)
+    );
     assert_serving_tls(&server);
 }
 
@@ -486,31 +593,55 @@ fn bad_certificates_stop_the_start_with_the_option_named() {
         assert!(started.is_err(), "the daemon started");
         (code, err)
     };
-    let (code, err) = run(ftps_builder("ftps_err_missing", &pki).set("rsa_cert_file", "/nonexistent/cert.pem"));
+    let (code, err) =
+        run(ftps_builder("ftps_err_missing", &pki).set("rsa_cert_file", "/nonexistent/cert.pem"));
     assert_eq!(code, 1);
-    assert!(err.contains("rsa_cert_file=/nonexistent/cert.pem") && err.contains("No such file"), "{err}");
-    let (code, err) = run(ftps_builder("ftps_err_mismatch", &pki).set("rsa_private_key_file", pki.s("client.key")));
+    assert!(
+        err.contains("rsa_cert_file=/nonexistent/cert.pem") && err.contains("No such file"),
+        "{err}"
+    );
+    let (code, err) =
+        run(ftps_builder("ftps_err_mismatch", &pki)
+            .set("rsa_private_key_file", pki.s("client.key")));
     assert_eq!(code, 1);
-    assert!(err.contains("rsa_private_key_file") && err.contains("does not match the certificate"), "{err}");
+    assert!(
+        err.contains("rsa_private_key_file") && err.contains("does not match the certificate"),
+        "{err}"
+    );
     let (code, err) = run(ftps_builder("ftps_err_nokey", &pki).unset("rsa_private_key_file"));
     assert_eq!(code, 1);
     assert!(err.contains("no PEM private key"), "{err}");
     let (code, err) = run(ftps_builder("ftps_err_cipher", &pki).set("ssl_ciphers", "HIGH:RC4-MD5"));
     assert_eq!(code, 1);
-    assert!(err.contains("ssl_ciphers") && err.contains("RC4-MD5"), "{err}");
+    assert!(
+        err.contains("ssl_ciphers") && err.contains("RC4-MD5"),
+        "{err}"
+    );
     let (code, err) = run(ftps_builder("ftps_err_tls11", &pki).set("ssl_tlsv1_1", "YES"));
     assert_eq!(code, 1);
-    assert!(err.contains("ssl_tlsv1_1") && err.contains("TLS 1.2 and 1.3"), "{err}");
-    let (code, err) = run(ftps_builder("ftps_err_dsa", &pki).set("dsa_cert_file", pki.s("server.pem")));
+    assert!(
+        err.contains("ssl_tlsv1_1") && err.contains("TLS 1.2 and 1.3"),
+        "{err}"
+    );
+    let (code, err) =
+        run(ftps_builder("ftps_err_dsa", &pki).set("dsa_cert_file", pki.s("server.pem")));
     assert_eq!(code, 1);
-    assert!(err.contains("dsa_cert_file") && err.contains("not supported"), "{err}");
+    assert!(
+        err.contains("dsa_cert_file") && err.contains("not supported"),
+        "{err}"
+    );
     // One file holding certificate and key loads, as in vsftpd.
     let server = ftps_builder("ftps_both", &pki)
         .set("rsa_cert_file", pki.s("both.pem"))
         .unset("rsa_private_key_file")
         .file("x", "x")
         .start();
-    let o = curl(&["--ssl-reqd", "--cacert", &pki.s("ca.pem"), &url(&server, "ftp", "x")]);
+    let o = curl(&[
+        "--ssl-reqd",
+        "--cacert",
+        &pki.s("ca.pem"),
+        &url(&server, "ftp", "x"),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
 }
 
@@ -519,4 +650,83 @@ fn assert_serving_tls(server: &Server) {
     let (mut c, g) = server.connect();
     g.assert_code(220);
     c.cmd("QUIT").assert_is("221 Goodbye.");
+}
+
+/// The real sandbox, on (seccomp_sandbox=YES, as every test here): an encrypted local login
+/// leaves the relay (the pre-login process: nopriv_user, in secure_chroot_dir, filtered) and
+/// the post-login process (the user, filtered), and both serve through the filters — the
+/// allow-lists needed nothing new for rustls (its randomness comes from getrandom, already
+/// allowed).
+#[test]
+fn the_relay_and_the_session_run_sandboxed() {
+    if one_process_model() {
+        return;
+    }
+    use std::io::{BufRead, BufReader, Write};
+    let pki = Pki::new();
+    let pam = PamService::unix("vrs-ftpsbox");
+    let (b, u) = local_ftps("ftps_sandbox", &pki, &pam);
+    let server = b.start();
+    let mut child = Command::new("openssl")
+        .args([
+            "s_client",
+            "-quiet",
+            "-crlf",
+            "-starttls",
+            "ftp",
+            "-connect",
+        ])
+        .arg(format!("127.0.0.1:{}", server.port()))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut guard_stdin = child.stdin.take().unwrap();
+    let out = child.stdout.take().unwrap();
+    let mut guard = ProcessGuard::new(child, false);
+    writeln!(
+        guard_stdin,
+        "USER {}\nPASS {}\nPBSZ 0\nPROT P\nSTAT",
+        u.name, u.password
+    )
+    .unwrap();
+    let mut lines = BufReader::new(out).lines();
+    let mut seen = Vec::new();
+    while let Some(Ok(l)) = lines.next() {
+        seen.push(l.clone());
+        if l.starts_with("211 End of status") {
+            break;
+        }
+    }
+    let all = seen.join("\n");
+    assert!(all.contains("230 Login successful."), "{all}");
+    assert!(all.contains("200 PROT now Private."), "{all}");
+    assert!(all.contains("Control connection is encrypted"), "{all}");
+    assert!(all.contains("Data connections will be encrypted"), "{all}");
+    let helper = wait_child_of(server.pid(), None);
+    let kids = descendants(helper);
+    let nobody = passwd_uid("nobody").unwrap();
+    let relay = kids
+        .iter()
+        .find(|p| p.uids[0] == nobody && p.ppid == helper)
+        .unwrap_or_else(|| panic!("no relay among {kids:?}"));
+    assert!(relay.is_chrooted(), "{relay:?}");
+    assert_eq!(status_field(relay.pid, "Seccomp"), "2");
+    let post = kids
+        .iter()
+        .find(|p| p.uids[0] == u.uid())
+        .unwrap_or_else(|| panic!("no post-login process among {kids:?}"));
+    assert_eq!(status_field(post.pid, "Seccomp"), "2");
+    assert_eq!(status_field(post.pid, "NoNewPrivs"), "1");
+    writeln!(guard_stdin, "QUIT").unwrap();
+    let mut rest = String::new();
+    while let Some(Ok(l)) = lines.next() {
+        rest.push_str(&l);
+    }
+    assert!(rest.contains("221 Goodbye."), "{rest}");
+    guard.wait_exit(Duration::from_secs(10));
+    // Both end with the session.
+    assert!(wait_until(Duration::from_secs(10), || proc_info(relay.pid)
+        .is_none_or(|p| p.state == 'Z')));
 }

@@ -144,7 +144,8 @@ pub(crate) fn all() -> &'static [Tunable] {
 const PORT: u32 = 65535;
 const UMASK: u32 = 0o777;
 const MODE: u32 = 0o7777;
-const FTPS_GROUPS: &str = "rustls offers only ECDHE with X25519 and the NIST curves; no parameters to load";
+const FTPS_GROUPS: &str =
+    "rustls offers only ECDHE with X25519 and the NIST curves; no parameters to load";
 const OLD_TLS: &str = "only TLS 1.2 and 1.3 are offered (rustls)";
 
 tunables! {

@@ -92,13 +92,9 @@ pub fn run(
     };
     // FTPS: the pre-login process stays on as the relay of an encrypted control connection
     // (crate::tls::relay); the post-login process then talks to it over this pair.
-    let (relay_pre, relay_post) = if c.ssl_enable {
-        match UnixStream::pair() {
-            Ok((a, b)) => (Some(a), Some(b)),
-            Err(e) => return send_oops(&stream, &format!("socketpair: {e}")),
-        }
-    } else {
-        (None, None)
+    let (relay_pre, relay_post) = match c.ssl_enable.then(UnixStream::pair).transpose() {
+        Ok(pair) => pair.unzip(),
+        Err(e) => return send_oops(&stream, &format!("socketpair: {e}")),
     };
     let pre = Confinement {
         root: secure_dir,
@@ -211,34 +207,19 @@ pub fn run(
             }
         }
     };
-    // Only the post-login process may hold it: the relay ends when that process does.
+    // Only the post-login process may hold it: the relay ends when that process does, and
+    // is reaped after it (it still forwards the last reply).
     drop(relay_post);
     if !relay {
         let _ = process::wait_child(pre_pid);
     }
+    let pid = (pid, relay.then_some(pre_pid));
     // Looked up now, while NSS still works (the helper is jailed after the drop).
     let chown = jail::chown_target(settings, anonymous_rights, child_uid);
-    let code = after_login(&session, (pid, &ch, child_uid), pam, &nopriv, &keep, chown);
-    if relay {
-        let _ = process::wait_child(pre_pid);
-    }
-    code
-}
-
-/// The helper's life after login, with the post-login process `pid` started.
-fn after_login(
-    session: &Session<'_>,
-    (pid, ch, child_uid): (i32, &Channel, u32),
-    pam: Option<Pam>,
-    nopriv: &creds::Account,
-    keep: &AfterLogin,
-    chown: Option<privops::ChownUpload>,
-) -> i32 {
-    let settings = session.settings;
     if pam.is_some() {
         // A PAM session is open (session_support, a local login): only root can close it
         // (its modules may write utmp and wtmp), so root stays, as in vsftpd.
-        let code = serve_after_login(session, pid, ch, chown.as_ref());
+        let code = serve_after_login(&session, pid, &ch, chown.as_ref());
         if let Some(mut pam) = pam {
             let _ = pam.close_session();
             let _ = pam.delete_cred();
@@ -246,15 +227,15 @@ fn after_login(
         return code;
     }
     drop(pam);
-    if let Err(why) = drop_privileges(settings, nopriv, child_uid, keep) {
+    if let Err(why) = drop_privileges(settings, &nopriv, child_uid, &keep) {
         // Serving on with more privilege than the session needs is not an option.
         log::report(&format!(
             "session helper: cannot drop privileges after login: {why}"
         ));
-        kill_and_reap(pid);
+        kill_and_reap(pid.0);
         return 1;
     }
-    serve_after_login(session, pid, ch, chown.as_ref())
+    serve_after_login(&session, pid, &ch, chown.as_ref())
 }
 
 /// Forks the post-login process, for `login`, or (`None`) to wait, confined, until the helper
@@ -366,12 +347,12 @@ fn finish_child(pid: i32, end: &Ended) {
 /// The helper's part after login: the post-login process's requests, until it ends.
 fn serve_after_login(
     s: &Session<'_>,
-    pid: i32,
+    (pid, relay): (i32, Option<i32>),
     ch: &Channel,
     chown: Option<&privops::ChownUpload>,
 ) -> i32 {
     let policy = PassivePolicy::from_config(&s.settings.config, s.local, s.peer);
-    match serve_postlogin(s.settings, &policy, chown, ch) {
+    let code = match serve_postlogin(s.settings, &policy, chown, ch) {
         Ok(()) => {
             let _ = process::wait_child(pid);
             0
@@ -380,7 +361,11 @@ fn serve_after_login(
             finish_child(pid, &e);
             1
         }
+    };
+    if let Some(relay) = relay {
+        let _ = process::wait_child(relay);
     }
+    code
 }
 
 /// What the pre-login phase ends with: the login, the PAM handle to keep (session_support)

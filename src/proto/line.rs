@@ -122,7 +122,11 @@ impl LineReader {
     /// The raw bytes read but not yet consumed (a pipelining client's next commands), for a
     /// process that hands the connection on.
     pub fn take_buffered(&mut self) -> Vec<u8> {
-        let rest = self.buf.get(self.start..self.end).unwrap_or_default().to_vec();
+        let rest = self
+            .buf
+            .get(self.start..self.end)
+            .unwrap_or_default()
+            .to_vec();
         self.start = 0;
         self.end = 0;
         rest

@@ -170,9 +170,7 @@ pub fn run(
                     ctrl.reply(reply::LOGIN_INCORRECT)?;
                 } else if !anon && !c.local_enable && c.virtual_users_file.is_none() {
                     ctrl.reply(reply::ANON_ONLY)?;
-                } else if let Some(r) =
-                    super::secure::login_refusal(c, anon, ctrl.secure.control)
-                {
+                } else if let Some(r) = super::secure::login_refusal(c, anon, ctrl.secure.control) {
                     ctrl.log.set_user(None);
                     ctrl.reply(r)?;
                 } else if c.userlist_enable && !auth.user_allowed(&name)? {

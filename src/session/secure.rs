@@ -21,7 +21,9 @@ pub fn auth(ctrl: &mut Control, c: &Config, arg: &[u8]) -> Result<(), Ended> {
     match ctrl.start_tls(config, c, true) {
         Ok(()) => Ok(()),
         Err(why) => {
-            crate::log::note(&format!("TLS handshake on the control connection failed: {why}"));
+            crate::log::note(&format!(
+                "TLS handshake on the control connection failed: {why}"
+            ));
             let _ = ctrl.send(&reply::tls_negotiation_failed(why.as_bytes()));
             Err(Ended::Closed)
         }

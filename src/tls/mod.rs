@@ -67,7 +67,11 @@ pub fn load(settings: &Settings) -> Result<Option<Tls>, String> {
     let c = &settings.config;
     if !c.ssl_enable {
         if c.implicit_ssl {
-            return Err(blame_default(settings, "implicit_ssl", "needs ssl_enable=YES"));
+            return Err(blame_default(
+                settings,
+                "implicit_ssl",
+                "needs ssl_enable=YES",
+            ));
         }
         return Ok(None);
     }
@@ -79,7 +83,9 @@ pub fn load(settings: &Settings) -> Result<Option<Tls>, String> {
             Some(o) => format!("{o}: {name}={value}: {msg}"),
         }
     };
-    let cert_path = c.str_or_default("rsa_cert_file", &c.rsa_cert_file).to_string();
+    let cert_path = c
+        .str_or_default("rsa_cert_file", &c.rsa_cert_file)
+        .to_string();
     let (key_name, key_path) = match c.rsa_private_key_file.as_deref() {
         Some(k) => ("rsa_private_key_file", k.to_string()),
         None => ("rsa_cert_file", cert_path.clone()),
@@ -577,7 +583,11 @@ pub fn debug(c: &Config, what: &str, conn: &ServerConnection) {
         .negotiated_cipher_suite()
         .and_then(|s| s.suite().as_str())
         .unwrap_or("?");
-    let reused = if resumed(conn) { "reused" } else { "not reused" };
+    let reused = if resumed(conn) {
+        "reused"
+    } else {
+        "not reused"
+    };
     let cert = if conn.peer_certificates().is_some_and(|c| !c.is_empty()) {
         "client certificate"
     } else {

@@ -10,10 +10,10 @@ use super::Session;
 use crate::data::passive::{self, AcceptError};
 use crate::data::transfer::{self, TransferError};
 use crate::log::Kind;
-use crate::tls::data::{DataConn, Endings};
 use crate::proto::reply::{self};
 use crate::session::control::Ended;
 use crate::sys::fs::{self as sysfs, OpenKind};
+use crate::tls::data::{DataConn, Endings};
 
 impl Session<'_> {
     /// The address to put in a 227 reply: pasv_address, or the control connection's own
@@ -207,8 +207,8 @@ impl Session<'_> {
             return Ok(());
         };
         let len = st.size.saturating_sub(rest);
-        let result = transfer::send_file(&mut file, &mut data, len, opts, &mut self.ctrl)
-            .and_then(|n| {
+        let result =
+            transfer::send_file(&mut file, &mut data, len, opts, &mut self.ctrl).and_then(|n| {
                 data.finish(true)
                     .map(|()| n)
                     .map_err(|_| TransferError::Write)
