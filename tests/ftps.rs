@@ -511,12 +511,46 @@ fn implicit_ftps_with_curl() {
 }
 
 fn s_client(server: &Server, version: &str) -> Output {
+    s_client_with(server, &[version])
+}
+
+fn s_client_with(server: &Server, args: &[&str]) -> Output {
     let mut cmd = Command::new("openssl");
     cmd.args(["s_client", "-starttls", "ftp", "-connect"])
         .arg(format!("127.0.0.1:{}", server.port()))
-        .arg(version)
+        .args(args)
         .stdin(Stdio::null());
     run_with_timeout(&mut cmd, Duration::from_secs(20))
+}
+
+/// ssl_sni_hostname: a client naming another host is refused; the named one, or none, served.
+#[test]
+fn sni_host_name() {
+    let pki = Pki::new();
+    let server = ftps_builder("ftps_sni", &pki)
+        .set("ssl_sni_hostname", "localhost")
+        .start();
+    let o = s_client_with(&server, &["-servername", "localhost"]);
+    assert!(stdout(&o).contains("New, TLS"), "{}", text(&o));
+    let o = curl(&[
+        "--ssl-reqd",
+        "--cacert",
+        &pki.s("ca.pem"),
+        "--resolve",
+        &format!("other.example:{}:127.0.0.1", server.port()),
+        &format!("ftp://other.example:{}/", server.port()),
+    ]);
+    assert!(!o.status.success(), "{}", text(&o));
+    let o = curl(&[
+        "--ssl-reqd",
+        "--cacert",
+        &pki.s("ca.pem"),
+        "--resolve",
+        &format!("localhost:{}:127.0.0.1", server.port()),
+        &format!("ftp://localhost:{}/", server.port()),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_serving_tls(&server);
 }
 
 #[test]
@@ -533,6 +567,15 @@ fn openssl_s_client_gets_tls_1_3_and_no_tls_1_1() {
     let o = s_client(&server, "-tls1_1");
     assert!(!o.status.success(), "{}", text(&o));
     assert!(!stdout(&o).contains("New, TLSv1.1"), "{}", text(&o));
+    // ALPACA (vsftpd 3.0.4): a client that asks for another application protocol is refused.
+    let o = s_client_with(&server, &["-alpn", "http/1.1"]);
+    assert!(
+        text(&o).contains("alert no application protocol"),
+        "{}",
+        text(&o)
+    );
+    let o = s_client_with(&server, &["-alpn", "ftp"]);
+    assert!(stdout(&o).contains("ALPN protocol: ftp"), "{}", text(&o));
     let o = s_client(&server, "-tls1_2");
     assert!(
         stdout(&o).contains("New, TLSv1.2, Cipher is ECDHE-RSA-AES256-GCM-SHA384"),

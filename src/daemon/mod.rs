@@ -62,13 +62,17 @@ pub fn main() -> i32 {
     for w in &settings.warnings {
         say(&format!("warning: {w}"));
     }
-    // The certificate and key, as sessions will need them (with -t too).
-    if let Err(msg) = crate::tls::load(&settings) {
-        say(&msg);
-        return 1;
-    }
+    // The certificate and key, as sessions will need them (with -t too; --print-config
+    // shows the settings of a configuration whose files are broken).
+    let tls_files = || match crate::tls::load(&settings) {
+        Ok(_) => 0,
+        Err(msg) => {
+            say(&msg);
+            1
+        }
+    };
     if inv.check_only {
-        return 0;
+        return tls_files();
     }
     if inv.print_config {
         let mut out = std::io::stdout().lock();
@@ -81,6 +85,9 @@ pub fn main() -> i32 {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
             Err(_) => 1,
         };
+    }
+    if tls_files() != 0 {
+        return 1;
     }
     if let Err(msg) = startup_checks(&settings) {
         say(&msg);

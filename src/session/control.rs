@@ -107,9 +107,6 @@ impl Control {
         // A client that never speaks TLS gets as long as it would have for a command.
         let timeout = self.stream.read_timeout().ok().flatten();
         let conn = tls::accept(config, &mut sock, timeout)?;
-        if !tls::sni_allowed(c, &conn) {
-            return Err("SNI host name not accepted".into());
-        }
         tls::debug(c, "control connection", &conn);
         self.tls = Some(Box::new(rustls::StreamOwned::new(conn, sock)));
         self.secure.control = true;

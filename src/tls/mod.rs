@@ -139,6 +139,12 @@ pub fn load(settings: &Settings) -> Result<Option<Tls>, String> {
     // The ALPACA defence of vsftpd 3.0.4: a client that names an application protocol must
     // name ftp (a browser talking HTTPS to the FTP port is refused).
     config.alpn_protocols = vec![b"ftp".to_vec()];
+    if let Some(want) = c.ssl_sni_hostname.clone() {
+        config.cert_resolver = Arc::new(SniCheck {
+            inner: Arc::clone(&config.cert_resolver),
+            want,
+        });
+    }
     Ok(Some(Tls {
         config: Arc::new(config),
     }))
@@ -557,11 +563,23 @@ pub fn accept(
     result.map(|()| conn)
 }
 
-/// ssl_sni_hostname: a client that names another host is refused (vsftpd 3.0.4).
-pub fn sni_allowed(c: &Config, conn: &ServerConnection) -> bool {
-    match (c.ssl_sni_hostname.as_deref(), conn.server_name()) {
-        (Some(want), Some(got)) => want.eq_ignore_ascii_case(got),
-        _ => true,
+/// ssl_sni_hostname: a client that names another host gets no certificate, so its handshake
+/// fails (vsftpd 3.0.4); one that names none is served.
+#[derive(Debug)]
+struct SniCheck {
+    inner: Arc<dyn rustls::server::ResolvesServerCert>,
+    want: String,
+}
+
+impl rustls::server::ResolvesServerCert for SniCheck {
+    fn resolve(
+        &self,
+        hello: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        match hello.server_name() {
+            Some(name) if !name.eq_ignore_ascii_case(&self.want) => None,
+            _ => self.inner.resolve(hello),
+        }
     }
 }
 
