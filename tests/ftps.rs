@@ -773,3 +773,49 @@ fn the_relay_and_the_session_run_sandboxed() {
     assert!(wait_until(Duration::from_secs(10), || proc_info(relay.pid)
         .is_none_or(|p| p.state == 'Z')));
 }
+
+/// ftpbench --tls (the PROT P figures): downloads, uploads and whole sessions over FTPS, every
+/// byte checked, every data connection resuming its own session's TLS session.
+#[test]
+fn ftpbench_measures_prot_p() {
+    let pki = Pki::new();
+    let b = ftps_builder("ftps_bench", &pki)
+        .set("write_enable", "YES")
+        .set("anon_upload_enable", "YES")
+        .set("anon_umask", "022");
+    let size = 3 << 20;
+    for (name, len) in [("big.bin", size), ("small.bin", 4096)] {
+        let path = b.tree_path().join(name);
+        let o = Command::new(env!("CARGO_BIN_EXE_ftpbench"))
+            .arg("--make-pattern")
+            .arg(&path)
+            .arg(len.to_string())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        set_mode(&path, 0o644);
+    }
+    let incoming = b.tree_path().join("incoming");
+    std::fs::create_dir(&incoming).unwrap();
+    let account = if one_process_model() {
+        "root"
+    } else {
+        test_account()
+    };
+    let out = Command::new("chown").arg(account).arg(&incoming).output().unwrap();
+    assert!(out.status.success());
+    let server = b.start();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ftpbench"));
+    cmd.args(["--port", &server.port().to_string(), "--quiet", "--tls"])
+        .args(["--figure", "retr,stor,sessions", "--seconds", "0.3", "--clients", "1,4"])
+        .args(["--file", &format!("big.bin:{size}"), "--small", "small.bin:4096"])
+        .args(["--upload-dir", "incoming/", "--json", "-"]);
+    let o = run_with_timeout(&mut cmd, Duration::from_secs(120));
+    assert!(o.status.success(), "{}", text(&o));
+    let out = stdout(&o);
+    for key in ["\"retr_1_mb_s\": ", "\"stor_1_mb_s\": ", "\"sessions_4_per_s\": "] {
+        let at = out.find(key).unwrap_or_else(|| panic!("{key} in {out}")) + key.len();
+        assert!(out[at..].starts_with(|c: char| c.is_ascii_digit()), "{key}: {out}");
+    }
+    assert!(out.contains("0 errors"), "{out}");
+}

@@ -119,6 +119,9 @@ impl Session<'_> {
         };
         let timeout = (c.data_connection_timeout > 0)
             .then(|| Duration::from_secs(u64::from(c.data_connection_timeout)));
+        // TLS writes whole records; Nagle would only hold back the handshake's last flight
+        // and the close_notify behind the client's delayed ACK (up to 200 ms a transfer).
+        let _ = sock.set_nodelay(true);
         let conn = match crate::tls::accept(config, &mut sock, timeout) {
             Ok(conn) => conn,
             Err(why) => {
