@@ -267,6 +267,13 @@ fn feat_and_the_security_commands_before_tls() {
     c.cmd("CCC")
         .assert_is("530 Please login with USER and PASS.");
     c.cmd("QUIT").assert_is("221 Goodbye.");
+    // Hostile bytes where a handshake belongs end that session only, with vsftpd's 421.
+    let (mut c, _) = server.connect();
+    c.cmd("AUTH TLS").assert_is("234 Proceed with negotiation.");
+    c.send_raw(b"this is not a TLS record\r\n").unwrap();
+    let rest = String::from_utf8_lossy(&c.assert_closed()).into_owned();
+    assert!(rest.contains("421 Negotiation failed: "), "{rest:?}");
+    assert_serving_tls(&server);
     // Without ssl_enable, FEAT says nothing of TLS.
     let plain = ServerBuilder::new("ftps_feat_off").start();
     let (mut c, _) = plain.connect();
@@ -802,20 +809,87 @@ fn ftpbench_measures_prot_p() {
     } else {
         test_account()
     };
-    let out = Command::new("chown").arg(account).arg(&incoming).output().unwrap();
+    let out = Command::new("chown")
+        .arg(account)
+        .arg(&incoming)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let server = b.start();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ftpbench"));
     cmd.args(["--port", &server.port().to_string(), "--quiet", "--tls"])
-        .args(["--figure", "retr,stor,sessions", "--seconds", "0.3", "--clients", "1,4"])
-        .args(["--file", &format!("big.bin:{size}"), "--small", "small.bin:4096"])
+        .args([
+            "--figure",
+            "retr,stor,sessions",
+            "--seconds",
+            "0.3",
+            "--clients",
+            "1,4",
+        ])
+        .args([
+            "--file",
+            &format!("big.bin:{size}"),
+            "--small",
+            "small.bin:4096",
+        ])
         .args(["--upload-dir", "incoming/", "--json", "-"]);
     let o = run_with_timeout(&mut cmd, Duration::from_secs(120));
     assert!(o.status.success(), "{}", text(&o));
     let out = stdout(&o);
-    for key in ["\"retr_1_mb_s\": ", "\"stor_1_mb_s\": ", "\"sessions_4_per_s\": "] {
+    for key in [
+        "\"retr_1_mb_s\": ",
+        "\"stor_1_mb_s\": ",
+        "\"sessions_4_per_s\": ",
+    ] {
         let at = out.find(key).unwrap_or_else(|| panic!("{key} in {out}")) + key.len();
-        assert!(out[at..].starts_with(|c: char| c.is_ascii_digit()), "{key}: {out}");
+        assert!(
+            out[at..].starts_with(|c: char| c.is_ascii_digit()),
+            "{key}: {out}"
+        );
     }
     assert!(out.contains("0 errors"), "{out}");
+}
+
+/// strict_ssl_read_eof: an encrypted upload that ends without the client's close_notify may
+/// have been cut short by anyone on the path: 426 when strict (the default), accepted when not.
+#[test]
+fn uploads_must_end_with_close_notify_when_strict() {
+    let pki = Pki::new();
+    let body = r#"conn = ftp.transfercmd("STOR cut.bin")
+conn.sendall(b"x" * 100000)
+conn.close()
+print(ftp.voidresp())
+"#;
+    for (strict, want) in [
+        ("YES", "426 Failure reading network stream."),
+        ("NO", "226 Transfer complete."),
+    ] {
+        let b = ftps_builder(&format!("ftps_eof_{strict}"), &pki)
+            .set("strict_ssl_read_eof", strict)
+            .set("write_enable", "YES")
+            .set("anon_upload_enable", "YES")
+            .set("delete_failed_uploads", "NO");
+        let incoming = b.tree_path().join("in");
+        std::fs::create_dir(&incoming).unwrap();
+        let account = if one_process_model() {
+            "root"
+        } else {
+            test_account()
+        };
+        assert!(Command::new("chown")
+            .arg(account)
+            .arg(&incoming)
+            .status()
+            .unwrap()
+            .success());
+        let server = b.start();
+        let o = ftp_tls(
+            &server,
+            &pki,
+            true,
+            "ftp.login(); ftp.prot_p(); ftp.cwd('in')",
+            body,
+        );
+        assert!(stdout(&o).contains(want), "strict={strict}: {}", text(&o));
+    }
 }

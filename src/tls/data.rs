@@ -118,41 +118,62 @@ impl TlsData {
         Ok(n)
     }
 
+    /// Fills as much of `buf` as the socket has ready (one record is only 16 KiB: an upload
+    /// written to its file a record at a time costs four times the system calls).
     fn try_read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut filled = 0usize;
         loop {
-            match self.conn.reader().read(buf) {
-                Ok(n) => return Ok(n),
+            let Some(room) = buf.get_mut(filled..) else {
+                return Ok(filled);
+            };
+            if room.is_empty() {
+                return Ok(filled);
+            }
+            match self.conn.reader().read(room) {
+                // The client's close_notify: the end of the upload.
+                Ok(0) => return Ok(filled),
+                Ok(n) => {
+                    filled += n;
+                    continue;
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 // The socket closed without close_notify: a truncation attack to a strict
                 // reader, the usual end of an upload to a lenient one.
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    return if self.endings.strict_read_eof {
-                        Err(e)
-                    } else {
-                        Ok(0)
-                    };
+                    return self.unexpected_eof(filled);
                 }
+                Err(_) if filled > 0 => return Ok(filled),
                 Err(e) => return Err(e),
             }
             if self.eof {
-                return if self.endings.strict_read_eof {
-                    Err(io::ErrorKind::UnexpectedEof.into())
-                } else {
-                    Ok(0)
-                };
+                return self.unexpected_eof(filled);
             }
             match self.conn.read_tls(&mut self.sock) {
                 Ok(0) => self.eof = true,
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) if filled > 0 => return Ok(filled),
                 Err(e) => return Err(e),
             }
             if let Err(e) = self.conn.process_new_packets() {
                 let _ = self.flush_tls();
+                if filled > 0 {
+                    return Ok(filled);
+                }
                 return Err(io::Error::new(io::ErrorKind::InvalidData, e));
             }
             // A key update or the like may want an answer; it waits if the socket is full.
             let _ = self.flush_tls();
+        }
+    }
+
+    /// The socket ended without close_notify: the bytes before it count; then the end, or
+    /// with strict_ssl_read_eof an error.
+    fn unexpected_eof(&self, filled: usize) -> io::Result<usize> {
+        if filled > 0 || !self.endings.strict_read_eof {
+            Ok(filled)
+        } else {
+            Err(io::ErrorKind::UnexpectedEof.into())
         }
     }
 
