@@ -325,6 +325,22 @@ print(ftp.nlst())
         "print(ftp.nlst())",
     );
     assert!(stdout(&o).contains("['a.txt']"), "{}", text(&o));
+    // AUTH after a login in clear encrypts the rest of the session; a second AUTH is refused.
+    let o = ftp_tls(
+        &server,
+        &pki,
+        true,
+        "ftp.login(secure=False)",
+        "print(ftp.auth())\nprint(ftp.prot_p())\nprint(ftp.nlst())\ntry:\n    ftp.sendcmd('AUTH TLS')\nexcept ftplib.Error as e:\n    print(e)",
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains("234 Proceed with negotiation."),
+        "{}",
+        text(&o)
+    );
+    assert!(out.contains("['a.txt']"), "{}", text(&o));
+    assert!(out.contains("504 Unknown AUTH type."), "{}", text(&o));
     // require_ssl_reuse=NO serves stock ftplib too.
     let lenient = ftps_builder("ftps_ftplib_noreuse", &pki)
         .set("require_ssl_reuse", "NO")

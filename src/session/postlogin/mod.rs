@@ -174,9 +174,11 @@ impl<'a> Session<'a> {
                 c.write_enable && c.mdtm_write,
                 c.ssl_enable,
             ))?,
-            // A handshake needs the process that holds the control connection, which after
-            // an encrypted login is the relay: AUTH comes before USER, as RFC 4217 orders.
-            Command::Auth(_) if c.ssl_enable => self.ctrl.reply(reply::PERMISSION_DENIED)?,
+            // After a login in clear this process holds the connection and can encrypt it
+            // (vsftpd takes AUTH after login too); after an encrypted one it is refused.
+            Command::Auth(arg) if c.ssl_enable => {
+                crate::session::secure::auth(&mut self.ctrl, c, &arg)?
+            }
             Command::Pbsz(_) if c.ssl_enable => crate::session::secure::pbsz(&mut self.ctrl)?,
             Command::Prot(arg) if c.ssl_enable => {
                 crate::session::secure::prot(&mut self.ctrl, &arg)?
