@@ -1,4 +1,4 @@
-//! Before login: USER, PASS, QUIT, FEAT, OPTS (and, once FTPS lands, AUTH/PBSZ/PROT); anything
+//! Before login: USER, PASS, QUIT, FEAT, OPTS and, with ssl_enable, AUTH/PBSZ/PROT; anything
 //! else is refused without being looked at further.
 
 use super::control::{Control, Ended};
