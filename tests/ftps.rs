@@ -909,3 +909,30 @@ print(ftp.voidresp())
         assert!(stdout(&o).contains(want), "strict={strict}: {}", text(&o));
     }
 }
+
+/// ABOR over an encrypted control connection during a PROT P download: the post-login
+/// process sees it through the relay and ends the transfer with vsftpd's two replies.
+#[test]
+fn abor_during_an_encrypted_download() {
+    let pki = Pki::new();
+    let b = ftps_builder("ftps_abor", &pki);
+    std::fs::write(b.tree_path().join("big.bin"), pattern_bytes(64 << 20)).unwrap();
+    let server = b.start();
+    let body = r#"ftp.voidcmd("TYPE I")
+conn = ftp.transfercmd("RETR big.bin")
+conn.recv(65536)
+ftp.putcmd("ABOR")
+print(ftp.getline())
+print(ftp.getline())
+conn.close()
+print(ftp.sendcmd("NOOP"))
+"#;
+    let o = ftp_tls(&server, &pki, true, "ftp.login(); ftp.prot_p()", body);
+    let out = stdout(&o);
+    assert!(
+        out.contains("426 Failure writing network stream.\n226 ABOR successful.\n"),
+        "{}",
+        text(&o)
+    );
+    assert!(out.contains("200 NOOP ok."), "{}", text(&o));
+}

@@ -215,14 +215,35 @@ impl Control {
     }
 }
 
+impl Control {
+    /// A line read during a transfer: ABOR ends it, anything else waits for its end.
+    fn watched_line(&mut self, line: Vec<u8>) -> ControlEvent {
+        if matches!(parse(&line), Command::Abor) {
+            return ControlEvent::Abor;
+        }
+        self.pending.push_back(line);
+        if self.pending.len() >= MAX_PENDING_COMMANDS {
+            self.watch = Watch::Off;
+        }
+        // More lines may be decrypted already, where poll cannot see them.
+        if self.reader.has_buffered() {
+            self.watch = Watch::Off;
+        }
+        ControlEvent::Nothing
+    }
+}
+
 impl AbortWatch for Control {
     fn start_watch(&mut self) {
         // Bytes already buffered by the line reader belong before anything still on the
         // socket; a pipelining client's commands are then simply answered after the transfer.
-        // In the process that holds the TLS state, decrypted commands may wait inside rustls
-        // where poll cannot see them: ABOR is then read after the transfer.
-        self.watch = if self.reader.has_buffered() || !self.pending.is_empty() || self.tls.is_some()
-        {
+        // The same for plain text rustls has decrypted but no line has taken yet.
+        let tls_buffered = self.tls.as_mut().is_some_and(|t| {
+            t.conn
+                .process_new_packets()
+                .is_ok_and(|s| s.plaintext_bytes_to_read() > 0)
+        });
+        self.watch = if self.reader.has_buffered() || !self.pending.is_empty() || tls_buffered {
             Watch::Off
         } else {
             Watch::On
@@ -251,6 +272,15 @@ impl AbortWatch for Control {
         if self.watch == Watch::Off {
             return ControlEvent::Nothing;
         }
+        if self.tls.is_some() {
+            // Encrypted, in the process that holds the TLS state (one-process model, or AUTH
+            // after a login in clear): the socket is readable, so a record came; its line is
+            // read (a line cut across records waits, at most the idle timeout, for the rest).
+            return match self.read_line_now(false) {
+                Ok(line) => self.watched_line(line),
+                Err(_) => ControlEvent::Lost,
+            };
+        }
         let mut peek = vec![0u8; MAX_COMMAND_LINE];
         let n = match net::peek_now(self.command_fd(), &mut peek) {
             Ok(0) => return ControlEvent::Lost,
@@ -274,16 +304,7 @@ impl AbortWatch for Control {
         self.watch = Watch::On;
         // Exact reads: nothing past the line's LF is taken from the socket.
         match self.read_line_now(true) {
-            Ok(line) => {
-                if matches!(parse(&line), Command::Abor) {
-                    return ControlEvent::Abor;
-                }
-                self.pending.push_back(line);
-                if self.pending.len() >= MAX_PENDING_COMMANDS {
-                    self.watch = Watch::Off;
-                }
-                ControlEvent::Nothing
-            }
+            Ok(line) => self.watched_line(line),
             // Too long (500 sent), closed, or the idle timeout (421 sent): the session ends.
             Err(_) => ControlEvent::Lost,
         }
