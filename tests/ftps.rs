@@ -936,3 +936,36 @@ print(ftp.sendcmd("NOOP"))
     );
     assert!(out.contains("200 NOOP ok."), "{}", text(&o));
 }
+
+/// debug_ssl: what each handshake negotiated, in the vsftpd log.
+#[test]
+fn debug_ssl_logs_each_handshake() {
+    let pki = Pki::new();
+    let b = ftps_builder("ftps_debug", &pki)
+        .set("debug_ssl", "YES")
+        .set("xferlog_enable", "YES")
+        .file("f.txt", "x\n");
+    let log = b.temp().join("vsftpd.log");
+    let b = b.set("vsftpd_log_file", log.display());
+    let server = b.start();
+    let o = curl(&[
+        "--ssl-reqd",
+        "--cacert",
+        &pki.s("ca.pem"),
+        &url(&server, "ftp", "f.txt"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let want = [
+        "DEBUG: control connection: SSL version: TLSv1_3, SSL cipher: TLS13_AES_256_GCM_SHA384, not reused",
+        "DEBUG: data connection: SSL version: TLSv1_3, SSL cipher: TLS13_AES_256_GCM_SHA384, reused",
+    ];
+    let seen = wait_until(Duration::from_secs(10), || {
+        let t = std::fs::read_to_string(&log).unwrap_or_default();
+        want.iter().all(|w| t.contains(w))
+    });
+    assert!(
+        seen,
+        "{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+}
