@@ -969,3 +969,29 @@ fn debug_ssl_logs_each_handshake() {
         std::fs::read_to_string(&log).unwrap_or_default()
     );
 }
+
+/// SIGHUP with a certificate that no longer loads keeps the old configuration (and says why):
+/// new sessions still get TLS.
+#[test]
+fn reload_with_a_broken_certificate_keeps_the_old_one() {
+    let pki = Pki::new();
+    let mut server = ftps_builder("ftps_reload", &pki)
+        .file("f.txt", "x\n")
+        .start();
+    let good = server.config_contents();
+    let broken = good.replace(&pki.s("server.pem"), "/nonexistent/server.pem");
+    assert_ne!(good, broken);
+    server.write_config_text(&broken);
+    server.signal("HUP");
+    let logged = wait_until(Duration::from_secs(10), || {
+        server.stderr().contains("/nonexistent/server.pem")
+    });
+    assert!(logged, "{}", server.stderr());
+    let o = curl(&[
+        "--ssl-reqd",
+        "--cacert",
+        &pki.s("ca.pem"),
+        &url(&server, "ftp", "f.txt"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+}

@@ -68,7 +68,9 @@ pub fn prelogin_process(
         Ok(_) => match (relay, ctrl.take_tls()) {
             // The login was encrypted: this process carries the connection on.
             (Some(pipe), Some((tls, pending))) => {
-                crate::tls::relay::run(tls, &pending, pipe, ctrl.secure)
+                let idle = settings.config.idle_session_timeout;
+                let stall = (idle > 0).then(|| Duration::from_secs(u64::from(idle)));
+                crate::tls::relay::run(tls, &pending, pipe, ctrl.secure, stall)
             }
             // In clear: the post-login process reads the socket itself.
             (Some(mut pipe), None) => {

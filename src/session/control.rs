@@ -122,8 +122,10 @@ impl Control {
 
     /// From now on the control connection is the relay's socket pair (see `crate::tls::relay`).
     pub fn use_relay(&mut self, pipe: UnixStream, secure: Secure) {
+        // The idle timeout, for reads and for writes to a relay that does not take them.
         let t = self.stream.read_timeout().ok().flatten();
         let _ = pipe.set_read_timeout(t);
+        let _ = pipe.set_write_timeout(t);
         self.relay = Some(pipe);
         self.secure = secure;
     }

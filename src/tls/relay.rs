@@ -23,8 +23,18 @@ use std::time::Duration;
 use super::{ControlTls, Secure};
 use crate::sys::net::{self, PollFd};
 
-/// Relays until one side closes; returns the process exit code.
-pub fn run(mut tls: ControlTls, pending: &[u8], mut pipe: UnixStream, secure: Secure) -> i32 {
+/// Relays until one side closes; returns the process exit code. `stall`: how long a write
+/// may wait for a side that does not read (idle_session_timeout), so that a client which
+/// floods commands and reads no reply cannot park the session's processes for ever.
+pub fn run(
+    mut tls: ControlTls,
+    pending: &[u8],
+    mut pipe: UnixStream,
+    secure: Secure,
+    stall: Option<Duration>,
+) -> i32 {
+    let _ = pipe.set_write_timeout(stall);
+    let _ = tls.sock.set_write_timeout(stall);
     let mut handover = vec![secure.to_byte()];
     handover.extend_from_slice(&super::export_sessions());
     if pipe.write_all(&handover).is_err() || pipe.write_all(pending).is_err() {
