@@ -975,7 +975,7 @@ fn debug_ssl_logs_each_handshake() {
 #[test]
 fn reload_with_a_broken_certificate_keeps_the_old_one() {
     let pki = Pki::new();
-    let mut server = ftps_builder("ftps_reload", &pki)
+    let server = ftps_builder("ftps_reload", &pki)
         .file("f.txt", "x\n")
         .start();
     let good = server.config_contents();
