@@ -995,3 +995,30 @@ fn reload_with_a_broken_certificate_keeps_the_old_one() {
     ]);
     assert!(o.status.success(), "{}", text(&o));
 }
+
+/// inetd mode (listen=NO): FTPS is the same session on standard input; a certificate that
+/// does not load is the client's `500 OOPS:` too.
+#[test]
+fn inetd_mode() {
+    let pki = Pki::new();
+    let mut s = ftps_builder("ftps_inetd", &pki)
+        .set("listen", "NO")
+        .spawn_inetd();
+    s.greeting().assert_code(220);
+    let f = s.client().cmd("FEAT").raw_str();
+    assert!(f.contains(" AUTH TLS\r\n"), "{f}");
+    s.client()
+        .cmd("AUTH TLS")
+        .assert_is("234 Proceed with negotiation.");
+    let s = ftps_builder("ftps_inetd_broken", &pki)
+        .set("listen", "NO")
+        .set("rsa_cert_file", "/nonexistent/cert.pem")
+        .spawn_inetd();
+    let g = s.greeting();
+    assert_eq!(g.code, 500, "{}", g.raw_str());
+    assert!(
+        g.raw_str().starts_with("500 OOPS: ") && g.raw_str().contains("/nonexistent/cert.pem"),
+        "{}",
+        g.raw_str()
+    );
+}

@@ -68,6 +68,8 @@ pub fn main() -> i32 {
         Ok(_) => 0,
         Err(msg) => {
             say(&msg);
+            // In inetd mode the client hears why, as vsftpd's `500 OOPS:`.
+            tell_inetd_client(&msg);
             1
         }
     };
@@ -181,10 +183,15 @@ pub fn serve_connection(
 /// The config error goes to stderr; in inetd mode the client also gets vsftpd's `500 OOPS:`.
 fn report_config_error(e: &ConfigError) {
     say(&e.to_string());
+    tell_inetd_client(&e.oops_text());
+}
+
+/// In inetd mode (standard input is the client's socket): `500 OOPS: text`.
+fn tell_inetd_client(text: &str) {
     let stdin = crate::sys::net::stdin_fd();
     if crate::sys::net::is_socket(stdin) {
         if let Ok(mut s) = crate::sys::net::stdin_stream() {
-            let _ = s.write_all(&crate::proto::reply::oops(e.oops_text().as_bytes()));
+            let _ = s.write_all(&crate::proto::reply::oops(text.as_bytes()));
         }
     }
 }
