@@ -237,6 +237,20 @@ fn curl_downloads_over_explicit_tls_with_session_reuse() {
         assert!(o.status.success(), "TLS {max}: {}", text(&o));
         assert_eq!(o.stdout, b"hello over TLS\n");
     }
+    // Active mode: the server connects, and is still the TLS server. (curl 7.88 fails FTPS
+    // in active mode against any server; ftplib does it.)
+    let o = ftp_tls(
+        &server,
+        &pki,
+        true,
+        "ftp.login(); ftp.prot_p(); ftp.set_pasv(False)",
+        "ftp.retrbinary('RETR hello.txt', lambda b: print('GOT', b))",
+    );
+    assert!(
+        stdout(&o).contains("GOT b'hello over TLS\\n'"),
+        "{}",
+        text(&o)
+    );
     // A listing under PROT P.
     let o = curl(&["--ssl-reqd", "--cacert", &ca, &url(&server, "ftp", "")]);
     assert!(o.status.success(), "{}", text(&o));
