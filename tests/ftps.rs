@@ -288,6 +288,24 @@ fn feat_and_the_security_commands_before_tls() {
     let rest = String::from_utf8_lossy(&c.assert_closed()).into_owned();
     assert!(rest.contains("421 Negotiation failed: "), "{rest:?}");
     assert_serving_tls(&server);
+    // Commands sent in clear right behind AUTH TLS are never taken as encrypted ones: before
+    // login they reach the handshake (and fail it); after a login in clear they are dropped.
+    let (mut c, _) = server.connect();
+    c.send_raw(b"AUTH TLS\r\nUSER anonymous\r\n").unwrap();
+    c.read_reply()
+        .unwrap()
+        .assert_is("234 Proceed with negotiation.");
+    c.send_raw(b"not a TLS record\r\n").unwrap();
+    let rest = String::from_utf8_lossy(&c.assert_closed()).into_owned();
+    assert!(!rest.contains("331") && !rest.contains("230"), "{rest:?}");
+    let mut c = server.login();
+    c.send_raw(b"AUTH TLS\r\nNOOP\r\n").unwrap();
+    c.read_reply()
+        .unwrap()
+        .assert_is("234 Proceed with negotiation.");
+    c.send_raw(b"not a TLS record either\r\n").unwrap();
+    let rest = String::from_utf8_lossy(&c.assert_closed()).into_owned();
+    assert!(!rest.contains("200 NOOP ok."), "{rest:?}");
     // Without ssl_enable, FEAT says nothing of TLS.
     let plain = ServerBuilder::new("ftps_feat_off").start();
     let (mut c, _) = plain.connect();

@@ -103,6 +103,11 @@ impl Control {
         if reply && self.reply(reply::AUTH_OK).is_err() {
             return Err("connection lost".into());
         }
+        // Whatever came in clear after AUTH must never pass for encrypted commands (the
+        // STARTTLS command injection of CVE-2011-0411): it is dropped, not read as the
+        // first commands of the TLS session.
+        let _ = self.reader.take_buffered();
+        self.pending.clear();
         let mut sock = self.stream.try_clone().map_err(|e| e.to_string())?;
         // A client that never speaks TLS gets as long as it would have for a command.
         let timeout = self.stream.read_timeout().ok().flatten();
