@@ -278,6 +278,11 @@ fn feat_and_the_security_commands_before_tls() {
     c.cmd("PROT P")
         .assert_is("503 PROT needs a secure connection.");
     c.cmd("AUTH KERBEROS").assert_is("504 Unknown AUTH type.");
+    // AUTH SSL (and RFC 4217's TLS-C, TLS-P) are AUTH TLS, as in vsftpd.
+    for auth in ["AUTH SSL", "auth tls-c", "AUTH TLS-P"] {
+        let (mut c2, _) = server.connect();
+        c2.cmd(auth).assert_is("234 Proceed with negotiation.");
+    }
     c.cmd("CCC")
         .assert_is("530 Please login with USER and PASS.");
     c.cmd("QUIT").assert_is("221 Goodbye.");
