@@ -1059,3 +1059,36 @@ fn inetd_mode() {
         g.raw_str()
     );
 }
+
+/// strict_ssl_write_shutdown: a download ends with the TLS shutdown handshake; a client that
+/// just closes the socket has not confirmed it and the transfer is reported failed.
+#[test]
+fn strict_write_shutdown_wants_the_clients_close_notify() {
+    let pki = Pki::new();
+    let server = ftps_builder("ftps_write_shutdown", &pki)
+        .set("strict_ssl_write_shutdown", "YES")
+        .file("f.txt", "shut down\n")
+        .start();
+    // ftplib answers the server's close_notify with its own (unwrap).
+    let o = ftp_tls(
+        &server,
+        &pki,
+        true,
+        "ftp.login(); ftp.prot_p()",
+        "print(ftp.retrbinary('RETR f.txt', lambda b: print('GOT', b)))",
+    );
+    let out = stdout(&o);
+    assert!(out.contains("GOT b'shut down\\n'"), "{}", text(&o));
+    assert!(out.contains("226 Transfer complete."), "{}", text(&o));
+    // Reading everything, then closing without close_notify.
+    let body = r#"ftp.voidcmd("TYPE I")
+conn = ftp.transfercmd("RETR f.txt")
+print("GOT", conn.recv(100))
+conn.close()
+print(ftp.voidresp())
+"#;
+    let o = ftp_tls(&server, &pki, true, "ftp.login(); ftp.prot_p()", body);
+    let out = stdout(&o);
+    assert!(out.contains("GOT b'shut down\\n'"), "{}", text(&o));
+    assert!(out.contains("426 Failure writing network stream."), "{}", text(&o));
+}
