@@ -1090,5 +1090,9 @@ print(ftp.voidresp())
     let o = ftp_tls(&server, &pki, true, "ftp.login(); ftp.prot_p()", body);
     let out = stdout(&o);
     assert!(out.contains("GOT b'shut down\\n'"), "{}", text(&o));
-    assert!(out.contains("426 Failure writing network stream."), "{}", text(&o));
+    assert!(
+        out.contains("426 Failure writing network stream."),
+        "{}",
+        text(&o)
+    );
 }
