@@ -17,6 +17,7 @@ pub mod privsep;
 pub mod proto;
 pub mod session;
 pub mod sys;
+pub mod tls;
 
 /// The vsftpd release whose behaviour we reproduce.
 pub const VSFTPD_VERSION: &str = "3.0.5";

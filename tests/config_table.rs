@@ -167,13 +167,17 @@ fn states_of_the_plan() {
         .iter()
         .filter(|t| t.state == State::Implemented)
         .count();
-    assert_eq!(implemented, 110);
+    assert_eq!(implemented, 131);
     assert_eq!(state("local_enable"), State::Implemented);
     assert_eq!(state("xferlog_enable"), State::Implemented);
     assert_eq!(state("setproctitle_enable"), State::Planned("#12"));
-    assert_eq!(state("ssl_tlsv1_3"), State::Planned("FTPS"));
+    assert_eq!(state("ssl_tlsv1_3"), State::Implemented);
+    assert_eq!(state("ssl_enable"), State::Implemented);
+    assert!(matches!(state("ssl_tlsv1_1"), State::Refused(_)));
+    assert!(matches!(state("dsa_cert_file"), State::Refused(_)));
     assert!(matches!(state("isolate_network"), State::NoEffect(_)));
-    assert!(matches!(state("rsa_cert_file"), State::NoEffect(_)));
+    assert_eq!(state("rsa_cert_file"), State::Implemented);
+    assert!(matches!(state("dh_param_file"), State::NoEffect(_)));
     assert!(matches!(state("ptrace_sandbox"), State::Refused(_)));
 }
 
@@ -203,12 +207,9 @@ fn stock_configs_load_with_both_layouts() {
         for name in ["upstream.conf", "debian12.conf", "rhel9.conf"] {
             let s = load_stock(name, layout);
             assert_eq!(s.layout, layout);
-            // The logs (#11) are implemented: what is left to warn about is FTPS's keys.
+            // The logs (#11) and FTPS (#19) are implemented: nothing is left to warn about.
             let warned = warned_names(&s);
-            assert!(
-                warned.iter().all(|n| n.starts_with("rsa_")),
-                "{name}: {warned:?}"
-            );
+            assert!(warned.is_empty(), "{name}: {warned:?}");
         }
     }
 }
@@ -223,16 +224,21 @@ fn debian12_config() {
         Some("/var/run/vsftpd/empty")
     );
     assert_eq!(c.pam_service_name.as_deref(), Some("vsftpd"));
-    assert_eq!(warned_names(&s), ["rsa_cert_file", "rsa_private_key_file",]);
+    assert!(warned_names(&s).is_empty());
     assert!(c.xferlog_enable);
     let path = data("debian12.conf");
     let shown = path.display();
     assert_eq!(
-        s.warnings[0],
-        format!(
-            "{shown}:149: rsa_cert_file=/etc/ssl/certs/ssl-cert-snakeoil.pem: accepted, no \
-             effect: accepted at any value until FTPS lands; the files are not opened"
-        )
+        s.origin("rsa_cert_file"),
+        Some(&Origin::File {
+            path: path.clone(),
+            line: 149
+        })
+    );
+    assert_eq!(
+        c.rsa_cert_file.as_deref(),
+        Some("/etc/ssl/certs/ssl-cert-snakeoil.pem"),
+        "{shown}"
     );
     assert_eq!(
         s.origin("listen_ipv6"),
@@ -758,8 +764,8 @@ fn toml_errors_carry_lines() {
          are not digits)"
     );
     assert_eq!(
-        toml_error_of("ssl_enable = true\n"),
-        "FILE:1: ssl_enable=true: recognised but not supported yet (planned with FTPS)"
+        toml_error_of("setproctitle_enable = true\n"),
+        "FILE:1: setproctitle_enable=true: recognised but not supported yet (planned in #12)"
     );
     let syntax = toml_error_of("listen = true\nlisten_port = \n");
     assert!(syntax.starts_with("FILE:2: "), "{syntax}");

@@ -214,10 +214,11 @@ fn planned_refused_and_accepted() {
         e.to_string(),
         "command line: setproctitle_enable=YES: recognised but not supported yet (planned in #12)"
     );
-    let e = l.set_option("ssl_enable=YES").unwrap_err();
+    // FTPS (#19) speaks TLS 1.2 and 1.3 only.
+    let e = l.set_option("ssl_tlsv1=YES").unwrap_err();
     assert_eq!(
         e.to_string(),
-        "command line: ssl_enable=YES: recognised but not supported yet (planned with FTPS)"
+        "command line: ssl_tlsv1=YES: not supported: only TLS 1.2 and 1.3 are offered (rustls)"
     );
     let e = l.set_option("tcp_wrappers=YES").unwrap_err();
     assert_eq!(

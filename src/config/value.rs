@@ -281,6 +281,14 @@ pub(crate) fn absolute_path(v: &Value) -> Result<(), String> {
     }
 }
 
+/// ssl_ciphers: every name must be a suite rustls offers or an OpenSSL keyword.
+pub(crate) fn cipher_list(v: &Value) -> Result<(), String> {
+    match v {
+        Value::Str(Some(s)) => crate::tls::cipher_list(s).map(drop),
+        _ => Ok(()),
+    }
+}
+
 /// An absolute path, or unset.
 pub(crate) fn absolute_path_or_none(v: &Value) -> Result<(), String> {
     match v {

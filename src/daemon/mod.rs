@@ -87,11 +87,16 @@ pub fn main() -> i32 {
     for w in &report.warnings {
         say(&format!("warning: {w}"));
     }
-    if !report.errors.is_empty() {
-        for e in &report.errors {
+    let mut errors = report.errors;
+    // The certificate and key, as sessions will need them.
+    if let Err(msg) = crate::tls::load(&settings) {
+        errors.push(msg);
+    }
+    if !errors.is_empty() {
+        for e in &errors {
             say(e);
         }
-        if let Some(first) = report.errors.first() {
+        if let Some(first) = errors.first() {
             oops_to_inetd_client(first);
         }
         return 1;
@@ -176,6 +181,8 @@ pub fn serve_connection(
     };
     log.install_reporter();
     log.connected();
+    // Before the session's processes fork: they share its TLS session-ticket key.
+    crate::tls::begin_session(prepared.tls());
     if settings.config.run_as_launching_user {
         crate::session::run(settings, prepared, stream, client, clients, log)
     } else {

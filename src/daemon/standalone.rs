@@ -300,6 +300,10 @@ fn reload(inv: &Invocation, settings: &mut Settings) {
             } else {
                 Err(report.errors.join("; "))
             }
+        })
+        .and_then(|new| {
+            // A certificate that no longer loads would fail every AUTH.
+            crate::tls::load(&new).map(|_| new)
         });
     match loaded {
         Ok(new) => {

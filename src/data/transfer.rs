@@ -11,13 +11,13 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use super::ascii::ToAscii;
 use crate::limits::{DATA_BUFFER, MIN_TRANS_CHUNK, SENDFILE_CHUNK, UPLOAD_BUFFER, UPLOAD_PIPE};
 use crate::sys::net::{self, PollFd};
+use crate::tls::data::DataConn;
 
 /// Why a transfer stopped early; each maps to vsftpd's reply.
 #[derive(Debug, PartialEq, Eq)]
@@ -130,7 +130,7 @@ pub struct RecvOptions {
 struct Pump<'a> {
     /// Waiting for the data socket means: readable (an upload) rather than writable.
     receiving: bool,
-    sock: &'a TcpStream,
+    sock: &'a mut DataConn,
     watch: &'a mut dyn AbortWatch,
     opts: SendOptions,
     last_progress: Instant,
@@ -177,7 +177,7 @@ impl Pump<'_> {
                 let mut fds = Vec::with_capacity(2);
                 if pause.is_none() {
                     fds.push(PollFd {
-                        fd: self.sock.as_fd(),
+                        fd: self.sock.fd(),
                         read: self.receiving,
                         write: !self.receiving,
                         urgent: false,
@@ -250,8 +250,7 @@ impl Pump<'_> {
     /// Writes all of `data`, waiting whenever the socket is full.
     fn write_all(&mut self, mut data: &[u8]) -> Result<(), TransferError> {
         while !data.is_empty() {
-            let mut s = self.sock;
-            match s.write(data) {
+            match self.sock.try_write(data) {
                 Ok(0) => return Err(TransferError::Write),
                 Ok(n) => {
                     data = data.get(n..).unwrap_or_default();
@@ -271,13 +270,14 @@ impl Pump<'_> {
 /// bytes put on the wire.
 pub fn send_file(
     file: &mut File,
-    sock: &TcpStream,
+    sock: &mut DataConn,
     len: u64,
     opts: SendOptions,
     watch: &mut dyn AbortWatch,
 ) -> Result<u64, TransferError> {
     watch.start_watch();
-    sock.set_nonblocking(true)
+    sock.socket()
+        .set_nonblocking(true)
         .map_err(|_| TransferError::Write)?;
     let now = Instant::now();
     let mut pump = Pump {
@@ -293,7 +293,7 @@ pub fn send_file(
     } else {
         send_binary(file, &mut pump, len)
     };
-    let _ = sock.set_nonblocking(false);
+    let _ = pump.sock.socket().set_nonblocking(false);
     // A client that aborts often closes the data connection and sends ABOR together: when
     // the ABOR is already here, the failed write was the abort (426, then 226).
     if result == Err(TransferError::Write)
@@ -307,7 +307,8 @@ pub fn send_file(
 
 fn send_binary(file: &mut File, pump: &mut Pump<'_>, len: u64) -> Result<u64, TransferError> {
     let mut sent = 0u64;
-    if pump.opts.use_sendfile {
+    // Under PROT P the bytes must pass through rustls: no sendfile.
+    if pump.opts.use_sendfile && pump.sock.is_plain() {
         let chunk = pump.opts.chunk(true);
         let mut sendfile_works = true;
         while sent < len && sendfile_works {
@@ -315,7 +316,7 @@ fn send_binary(file: &mut File, pump: &mut Pump<'_>, len: u64) -> Result<u64, Tr
             let mut step = 0usize;
             // One chunk, which a full socket may split into several calls.
             while step < want {
-                match net::sendfile(pump.sock.as_fd(), file.as_fd(), want - step) {
+                match net::sendfile(pump.sock.fd(), file.as_fd(), want - step) {
                     Ok(0) => return Err(TransferError::Read),
                     Ok(n) => {
                         step += n;
@@ -383,12 +384,13 @@ fn send_ascii(file: &mut File, pump: &mut Pump<'_>) -> Result<u64, TransferError
 /// connection; in ASCII mode CRLF becomes LF. Returns the bytes written to the file.
 pub fn receive_file(
     file: &mut File,
-    sock: &TcpStream,
+    sock: &mut DataConn,
     opts: RecvOptions,
     watch: &mut dyn AbortWatch,
 ) -> Result<u64, TransferError> {
     watch.start_watch();
-    sock.set_nonblocking(true)
+    sock.socket()
+        .set_nonblocking(true)
         .map_err(|_| TransferError::NetRead)?;
     let now = Instant::now();
     let mut pump = Pump {
@@ -406,13 +408,14 @@ pub fn receive_file(
         rate_mark: now,
     };
     let result = receive_loop(file, &mut pump, opts.ascii);
-    let _ = sock.set_nonblocking(false);
+    let _ = pump.sock.socket().set_nonblocking(false);
     result
 }
 
 fn receive_loop(file: &mut File, pump: &mut Pump<'_>, ascii: bool) -> Result<u64, TransferError> {
     let mut written = 0u64;
-    if !ascii && pump.opts.rate_max == 0 {
+    // Under PROT P the bytes must pass through rustls.
+    if !ascii && pump.opts.rate_max == 0 && pump.sock.is_plain() {
         match splice_loop(file, pump)? {
             Spliced::All(n) => return Ok(n),
             Spliced::Declined(n) => written = n,
@@ -428,8 +431,7 @@ fn receive_loop(file: &mut File, pump: &mut Pump<'_>, ascii: bool) -> Result<u64
     let mut out = Vec::new();
     let mut conv = FromAscii::default();
     loop {
-        let mut s = pump.sock;
-        let n = match s.read(&mut buf) {
+        let n = match pump.sock.try_read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -480,7 +482,7 @@ fn splice_loop(file: &mut File, pump: &mut Pump<'_>) -> Result<Spliced, Transfer
     };
     let mut written = 0u64;
     loop {
-        let n = match net::splice(pump.sock.as_fd(), pipe_in.as_fd(), UPLOAD_BUFFER) {
+        let n = match net::splice(pump.sock.fd(), pipe_in.as_fd(), UPLOAD_BUFFER) {
             Ok(0) => return Ok(Spliced::All(written)),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -562,7 +564,7 @@ fn read_some(file: &mut File, buf: &mut [u8]) -> Result<usize, TransferError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::TcpListener;
+    use std::net::{TcpListener, TcpStream};
 
     fn opts() -> SendOptions {
         SendOptions {
@@ -636,7 +638,8 @@ mod tests {
                 use_sendfile,
                 ..opts()
             };
-            let n = send_file(&mut f, &tx, contents.len() as u64, o, &mut NoWatch).unwrap();
+            let mut tx = DataConn::Plain(tx);
+            let n = send_file(&mut f, &mut tx, contents.len() as u64, o, &mut NoWatch).unwrap();
             drop(tx);
             assert_eq!(n, contents.len() as u64);
             assert_eq!(reader.join().unwrap(), contents, "sendfile={use_sendfile}");
@@ -653,7 +656,7 @@ mod tests {
                 ..opts()
             };
             assert_eq!(
-                send_file(&mut f, &tx, 10, o, &mut NoWatch),
+                send_file(&mut f, &mut DataConn::Plain(tx), 10, o, &mut NoWatch),
                 Err(TransferError::Read)
             );
         }
@@ -670,7 +673,13 @@ mod tests {
         };
         let t = Instant::now();
         assert_eq!(
-            send_file(&mut f, &tx, contents.len() as u64, o, &mut NoWatch),
+            send_file(
+                &mut f,
+                &mut DataConn::Plain(tx),
+                contents.len() as u64,
+                o,
+                &mut NoWatch
+            ),
             Err(TransferError::DataTimeout)
         );
         assert!(t.elapsed() >= Duration::from_millis(300));
@@ -685,7 +694,8 @@ mod tests {
             ascii: true,
             ..opts()
         };
-        let n = send_file(&mut f, &tx, 0, o, &mut NoWatch).unwrap();
+        let mut tx = DataConn::Plain(tx);
+        let n = send_file(&mut f, &mut tx, 0, o, &mut NoWatch).unwrap();
         drop(tx);
         let mut got = Vec::new();
         rx.read_to_end(&mut got).unwrap();

@@ -2,8 +2,11 @@
 //! each confines itself (`super::confine`) before it reads a byte from the client, then runs
 //! the protocol loop with the helper on the other end of its channel.
 
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
+use std::os::unix::net::UnixStream;
 use std::path::Path;
+use std::time::Duration;
 
 use super::client::{HelperAuth, HelperPassive};
 use super::{confine, Confinement, Prepared};
@@ -35,6 +38,7 @@ pub fn prelogin_process(
     ch: &Channel,
     how: &Confinement<'_>,
     log: SessionLog,
+    relay: Option<UnixStream>,
 ) -> i32 {
     log.redirect_stderr();
     log.release_unneeded();
@@ -54,12 +58,28 @@ pub fn prelogin_process(
     // post-login process, which reads the same connection.
     ctrl.set_exact_reads(true);
     ctrl.set_idle_timeout(settings.config.idle_session_timeout);
+    if !crate::session::implicit_tls(settings, &mut ctrl) {
+        return 0;
+    }
     if crate::session::greet(settings, &mut ctrl, banner.as_deref()).is_err() {
         return 0;
     }
     let mut auth = HelperAuth { channel: ch };
     match prelogin::run(settings, &mut ctrl, &mut auth) {
-        Ok(_) => 0,
+        Ok(_) => match (relay, ctrl.take_tls()) {
+            // The login was encrypted: this process carries the connection on.
+            (Some(pipe), Some((tls, pending))) => {
+                let idle = settings.config.idle_session_timeout;
+                let stall = (idle > 0).then(|| Duration::from_secs(u64::from(idle)));
+                crate::tls::relay::run(tls, &pending, pipe, ctrl.secure, stall)
+            }
+            // In clear: the post-login process reads the socket itself.
+            (Some(mut pipe), None) => {
+                let _ = pipe.write_all(&[0]);
+                0
+            }
+            (None, _) => 0,
+        },
         Err(_) => {
             ctrl.shutdown();
             0
@@ -76,7 +96,7 @@ pub fn postlogin_process(
     settings: &Settings,
     prepared: &Prepared,
     clients: u32,
-    stream: TcpStream,
+    (stream, relay): (TcpStream, Option<UnixStream>),
     client: SocketAddr,
     login: Option<Login>,
     cwd: &[u8],
@@ -113,6 +133,14 @@ pub fn postlogin_process(
     };
     ctrl.log = log;
     ctrl.set_idle_timeout(settings.config.idle_session_timeout);
+    if let Some(mut pipe) = relay {
+        // The pre-login process says at once whether it relays an encrypted connection.
+        match crate::tls::relay::receive(&mut pipe, Duration::from_secs(60)) {
+            Ok(Some(secure)) => ctrl.use_relay(pipe, secure),
+            Ok(None) => {}
+            Err(_) => return 0,
+        }
+    }
     let passive = Box::new(HelperPassive::new(ch));
     let mut session = postlogin::Session::new(settings, ctrl, root, login, passive);
     session.set_client_count(clients);

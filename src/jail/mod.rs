@@ -42,6 +42,9 @@ pub struct Prepared {
     /// so that a session either gets it or (no Landlock) runs with seccomp alone, as the
     /// start-up note said; it never finds out by failing.
     landlock: bool,
+    /// FTPS: the certificate and key, read here by root before anything is confined (or why
+    /// they could not be; start-up has already refused to run then).
+    tls: Result<Option<crate::tls::Tls>, String>,
 }
 
 impl Prepared {
@@ -67,7 +70,13 @@ impl Prepared {
                 .then(|| seccomp::post_login_filter().compile().ok())
                 .flatten(),
             landlock: c.landlock_enable && landlock::usable(),
+            tls: crate::tls::load(settings),
         }
+    }
+
+    /// The TLS configuration sessions start from, when FTPS is on and its files loaded.
+    pub fn tls(&self) -> Option<&crate::tls::Tls> {
+        self.tls.as_ref().ok().and_then(Option::as_ref)
     }
 
     /// nopriv_user's account (the pre-login process, and the helper after login), or

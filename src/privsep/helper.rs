@@ -15,6 +15,7 @@
 
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
 
 use super::channel::{Channel, ChannelError};
 use super::msg::PreLoginRequest;
@@ -92,6 +93,12 @@ pub fn run(
         Ok(p) => p,
         Err(e) => return send_oops(&stream, &format!("socketpair: {e}")),
     };
+    // FTPS: the pre-login process stays on as the relay of an encrypted control connection
+    // (crate::tls::relay); the post-login process then talks to it over this pair.
+    let (relay_pre, relay_post) = match c.ssl_enable.then(UnixStream::pair).transpose() {
+        Ok(pair) => pair.unzip(),
+        Err(e) => return send_oops(&stream, &format!("socketpair: {e}")),
+    };
     let pre = Confinement {
         root: secure_dir,
         account: &nopriv,
@@ -102,6 +109,7 @@ pub fn run(
     let pre_pid = match process::fork() {
         Ok(Fork::Child) => {
             drop(helper_ch);
+            drop(relay_post);
             process::exit_now(children::prelogin_process(
                 settings,
                 prepared,
@@ -110,6 +118,7 @@ pub fn run(
                 &child_ch,
                 &pre,
                 log.clone(),
+                relay_pre,
             ));
         }
         Ok(Fork::Parent(pid)) => pid,
@@ -119,6 +128,8 @@ pub fn run(
         }
     };
     drop(child_ch);
+    drop(relay_pre);
+    let relay = relay_post.is_some();
     let session = Session {
         settings,
         prepared,
@@ -130,7 +141,7 @@ pub fn run(
     // Where every login is anonymous the post-login identity and root are known now: that
     // process is started (and confines itself) while the client logs in, and waits.
     let (stream, early) = if c.anonymous_enable && !c.local_enable {
-        match fork_postlogin(&session, stream, None) {
+        match fork_postlogin(&session, stream, None, relay_post.as_ref()) {
             (stream, Ok(child)) => (stream, Some(child)),
             (stream, Err(_)) => (stream, None),
         }
@@ -150,7 +161,9 @@ pub fn run(
     // The pre-login process has nothing left to do; it must not linger beside the next one.
     // It is reaped once the post-login process runs: its exit (tearing down its address
     // space) need not delay the client's 230.
-    let _ = process::kill(pre_pid, signal::SIGKILL);
+    if !relay {
+        let _ = process::kill(pre_pid, signal::SIGKILL);
+    }
     drop(helper_ch);
     let Accepted {
         login,
@@ -174,7 +187,7 @@ pub fn run(
             {
                 // It died before the login: nothing was said to the client on its behalf.
                 let _ = process::wait_child(pid);
-                let _ = process::wait_child(pre_pid);
+                kill_and_reap(pre_pid);
                 return 1;
             }
             (pid, ch, uid)
@@ -184,16 +197,27 @@ pub fn run(
                 // Only anonymous logins are served early; anything else gets its own.
                 kill_and_reap(pid);
             }
-            match fork_postlogin(&session, stream, Some((login, placement))) {
+            match fork_postlogin(
+                &session,
+                stream,
+                Some((login, placement)),
+                relay_post.as_ref(),
+            ) {
                 (_, Ok(child)) => child,
                 (stream, Err(msg)) => {
-                    let _ = process::wait_child(pre_pid);
+                    kill_and_reap(pre_pid);
                     return send_oops(&stream, &msg);
                 }
             }
         }
     };
-    let _ = process::wait_child(pre_pid);
+    // Only the post-login process may hold it: the relay ends when that process does, and
+    // is reaped after it (it still forwards the last reply).
+    drop(relay_post);
+    if !relay {
+        let _ = process::wait_child(pre_pid);
+    }
+    let pid = (pid, relay.then_some(pre_pid));
     // Looked up now, while NSS still works (the helper is jailed after the drop).
     let chown = jail::chown_target(settings, anonymous_rights, child_uid);
     if pam.is_some() {
@@ -212,7 +236,7 @@ pub fn run(
         log::report(&format!(
             "session helper: cannot drop privileges after login: {why}"
         ));
-        kill_and_reap(pid);
+        kill_and_reap(pid.0);
         return 1;
     }
     serve_after_login(&session, pid, &ch, chown.as_ref())
@@ -225,6 +249,7 @@ fn fork_postlogin(
     s: &Session<'_>,
     stream: TcpStream,
     login: Option<(Login, Option<Placement>)>,
+    relay: Option<&UnixStream>,
 ) -> (TcpStream, Result<(i32, Channel, u32), String>) {
     let c = &s.settings.config;
     let (login, placed) = match login {
@@ -261,7 +286,7 @@ fn fork_postlogin(
                 s.settings,
                 s.prepared,
                 s.clients,
-                stream,
+                (stream, relay.and_then(|r| r.try_clone().ok())),
                 s.peer,
                 login,
                 &placed.cwd,
@@ -327,12 +352,12 @@ fn finish_child(pid: i32, end: &Ended) {
 /// The helper's part after login: the post-login process's requests, until it ends.
 fn serve_after_login(
     s: &Session<'_>,
-    pid: i32,
+    (pid, relay): (i32, Option<i32>),
     ch: &Channel,
     chown: Option<&privops::ChownUpload>,
 ) -> i32 {
     let policy = PassivePolicy::from_config(&s.settings.config, s.local, s.peer.ip());
-    match serve_postlogin(s.settings, &policy, chown, ch) {
+    let code = match serve_postlogin(s.settings, &policy, chown, ch) {
         Ok(()) => {
             let _ = process::wait_child(pid);
             0
@@ -341,7 +366,11 @@ fn serve_after_login(
             finish_child(pid, &e);
             1
         }
+    };
+    if let Some(relay) = relay {
+        let _ = process::wait_child(relay);
     }
+    code
 }
 
 /// What the pre-login phase ends with: the login, the PAM handle to keep (session_support)

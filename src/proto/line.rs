@@ -96,6 +96,19 @@ impl LineReader {
         self.start < self.end
     }
 
+    /// The raw bytes read but not yet consumed (a pipelining client's next commands), for a
+    /// process that hands the connection on.
+    pub fn take_buffered(&mut self) -> Vec<u8> {
+        let rest = self
+            .buf
+            .get(self.start..self.end)
+            .unwrap_or_default()
+            .to_vec();
+        self.start = 0;
+        self.end = 0;
+        rest
+    }
+
     /// Returns the next line; see the module documentation for what is stripped and mapped.
     pub fn read_line<R: Read + ?Sized>(&mut self, r: &mut R) -> Result<Vec<u8>, LineError> {
         let mut line: Vec<u8> = Vec::new();

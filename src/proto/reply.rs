@@ -556,7 +556,16 @@ pub fn feat() -> Vec<u8> {
 /// `mfmt`: list our MFMT (only where times may be set: write_enable and mdtm_write), so that
 /// clients such as rclone use it.
 pub fn feat_with(port_enable: bool, pasv_enable: bool, mfmt: bool) -> Vec<u8> {
-    let mut body: Vec<&[u8]> = Vec::with_capacity(11);
+    feat_full(port_enable, pasv_enable, mfmt, false)
+}
+
+/// FEAT; with `tls` (ssl_enable=YES) also AUTH TLS, PBSZ and PROT. vsftpd 3.0.5 lists AUTH TLS
+/// only with ssl_tlsv1=YES (a bug Red Hat patched); ours lists it whenever FTPS is on.
+pub fn feat_full(port_enable: bool, pasv_enable: bool, mfmt: bool, tls: bool) -> Vec<u8> {
+    let mut body: Vec<&[u8]> = Vec::with_capacity(14);
+    if tls {
+        body.push(b" AUTH TLS");
+    }
     if port_enable {
         body.push(b" EPRT");
     }
@@ -570,6 +579,10 @@ pub fn feat_with(port_enable: bool, pasv_enable: bool, mfmt: bool) -> Vec<u8> {
     body.push(FEAT_MLST.as_bytes());
     if pasv_enable {
         body.push(b" PASV");
+    }
+    if tls {
+        body.push(b" PBSZ");
+        body.push(b" PROT");
     }
     body.push(b" REST STREAM");
     body.push(b" SIZE");

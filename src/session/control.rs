@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use crate::data::transfer::{AbortWatch, ControlEvent};
@@ -13,6 +14,7 @@ use crate::proto::command::{parse, Command};
 use crate::proto::line::{LineError, LineReader};
 use crate::proto::reply;
 use crate::sys::net;
+use crate::tls::{self, ControlTls, Secure};
 
 /// How a read of the next command ended, other than with a line.
 pub enum Ended {
@@ -25,7 +27,14 @@ pub enum Ended {
 }
 
 pub struct Control {
+    /// The client's socket (its addresses; the connection itself unless `tls` or `relay`).
     stream: TcpStream,
+    /// After AUTH TLS, in the process that did the handshake.
+    tls: Option<Box<ControlTls>>,
+    /// After an encrypted login (two-process model): plain text to and from the relay.
+    relay: Option<UnixStream>,
+    /// What AUTH, PBSZ and PROT set.
+    pub secure: Secure,
     reader: LineReader,
     exact: bool,
     /// Commands read during a transfer (while looking for ABOR), answered after it.
@@ -62,6 +71,9 @@ impl Control {
         let _ = net::set_oob_inline(stream.as_fd());
         Ok(Control {
             stream,
+            tls: None,
+            relay: None,
+            secure: Secure::default(),
             reader: LineReader::new(),
             exact: false,
             pending: VecDeque::new(),
@@ -76,12 +88,73 @@ impl Control {
     pub fn set_idle_timeout(&self, secs: u32) {
         let t = (secs > 0).then(|| Duration::from_secs(u64::from(secs)));
         let _ = self.stream.set_read_timeout(t);
+        if let Some(r) = &self.relay {
+            let _ = r.set_read_timeout(t);
+        }
+    }
+
+    /// AUTH TLS (or implicit FTPS, `reply` false): the handshake on the control connection.
+    /// `Err` is the reason it failed; the session must end.
+    pub fn start_tls(
+        &mut self,
+        config: std::sync::Arc<rustls::ServerConfig>,
+        c: &crate::config::Config,
+        reply: bool,
+    ) -> Result<(), String> {
+        if reply && self.reply(reply::AUTH_OK).is_err() {
+            return Err("connection lost".into());
+        }
+        // Whatever came in clear after AUTH must never pass for encrypted commands (the
+        // STARTTLS command injection of CVE-2011-0411): it is dropped, not read as the
+        // first commands of the TLS session.
+        let _ = self.reader.take_buffered();
+        self.pending.clear();
+        let mut sock = self.stream.try_clone().map_err(|e| e.to_string())?;
+        // A client that never speaks TLS gets as long as it would have for a command.
+        let timeout = self.stream.read_timeout().ok().flatten();
+        let conn = tls::accept(config, &mut sock, timeout)?;
+        tls::debug(c, "control connection", &conn);
+        self.tls = Some(Box::new(rustls::StreamOwned::new(conn, sock)));
+        self.secure.control = true;
+        Ok(())
+    }
+
+    /// The encrypted connection and the bytes read past the last command, for the relay;
+    /// `None` when the connection is not encrypted here.
+    pub fn take_tls(&mut self) -> Option<(ControlTls, Vec<u8>)> {
+        let tls = self.tls.take()?;
+        Some((*tls, self.reader.take_buffered()))
+    }
+
+    /// From now on the control connection is the relay's socket pair (see `crate::tls::relay`).
+    pub fn use_relay(&mut self, pipe: UnixStream, secure: Secure) {
+        // The idle timeout, for reads and for writes to a relay that does not take them.
+        let t = self.stream.read_timeout().ok().flatten();
+        let _ = pipe.set_read_timeout(t);
+        let _ = pipe.set_write_timeout(t);
+        self.relay = Some(pipe);
+        self.secure = secure;
+    }
+
+    /// The fd that carries the client's commands in this process.
+    fn command_fd(&self) -> BorrowedFd<'_> {
+        match &self.relay {
+            Some(r) => r.as_fd(),
+            None => self.stream.as_fd(),
+        }
     }
 
     /// Sends raw reply bytes; a write failure means the client is gone.
     pub fn send(&mut self, bytes: &[u8]) -> Result<(), Ended> {
         self.log.reply(bytes);
-        self.stream.write_all(bytes).map_err(|_| Ended::Closed)
+        let sent = if let Some(r) = &mut self.relay {
+            r.write_all(bytes)
+        } else if let Some(t) = &mut self.tls {
+            t.write_all(bytes).and_then(|()| t.flush())
+        } else {
+            self.stream.write_all(bytes)
+        };
+        sent.map_err(|_| Ended::Closed)
     }
 
     /// Sends one single-line reply from the reply table.
@@ -105,7 +178,11 @@ impl Control {
 
     /// Reads one line from the connection; `exact`: no byte past its LF.
     fn read_line_now(&mut self, exact: bool) -> Result<Vec<u8>, Ended> {
-        let result = if exact {
+        let result = if let Some(r) = &mut self.relay {
+            self.reader.read_line(r)
+        } else if let Some(t) = &mut self.tls {
+            self.reader.read_line(&mut **t)
+        } else if exact {
             self.reader.read_line(&mut ExactLines(&self.stream))
         } else {
             self.reader.read_line(&mut self.stream)
@@ -133,8 +210,34 @@ impl Control {
     }
 
     /// Closes politely: flush what we wrote, then shut down both directions.
-    pub fn shutdown(&self) {
+    pub fn shutdown(&mut self) {
+        if let Some(t) = &mut self.tls {
+            tls::close(t);
+        }
+        if let Some(r) = &self.relay {
+            // The relay closes the client's connection (with close_notify) when it sees this.
+            let _ = r.shutdown(std::net::Shutdown::Both);
+            return;
+        }
         let _ = self.stream.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+impl Control {
+    /// A line read during a transfer: ABOR ends it, anything else waits for its end.
+    fn watched_line(&mut self, line: Vec<u8>) -> ControlEvent {
+        if matches!(parse(&line), Command::Abor) {
+            return ControlEvent::Abor;
+        }
+        self.pending.push_back(line);
+        if self.pending.len() >= MAX_PENDING_COMMANDS {
+            self.watch = Watch::Off;
+        }
+        // More lines may be decrypted already, where poll cannot see them.
+        if self.reader.has_buffered() {
+            self.watch = Watch::Off;
+        }
+        ControlEvent::Nothing
     }
 }
 
@@ -142,7 +245,13 @@ impl AbortWatch for Control {
     fn start_watch(&mut self) {
         // Bytes already buffered by the line reader belong before anything still on the
         // socket; a pipelining client's commands are then simply answered after the transfer.
-        self.watch = if self.reader.has_buffered() || !self.pending.is_empty() {
+        // The same for plain text rustls has decrypted but no line has taken yet.
+        let tls_buffered = self.tls.as_mut().is_some_and(|t| {
+            t.conn
+                .process_new_packets()
+                .is_ok_and(|s| s.plaintext_bytes_to_read() > 0)
+        });
+        self.watch = if self.reader.has_buffered() || !self.pending.is_empty() || tls_buffered {
             Watch::Off
         } else {
             Watch::On
@@ -151,8 +260,8 @@ impl AbortWatch for Control {
 
     fn watch_fd(&self) -> Option<BorrowedFd<'_>> {
         match self.watch {
-            Watch::On => Some(self.stream.as_fd()),
-            Watch::PartialUntil(t) if Instant::now() >= t => Some(self.stream.as_fd()),
+            Watch::On => Some(self.command_fd()),
+            Watch::PartialUntil(t) if Instant::now() >= t => Some(self.command_fd()),
             _ => None,
         }
     }
@@ -171,8 +280,17 @@ impl AbortWatch for Control {
         if self.watch == Watch::Off {
             return ControlEvent::Nothing;
         }
+        if self.tls.is_some() {
+            // Encrypted, in the process that holds the TLS state (one-process model, or AUTH
+            // after a login in clear): the socket is readable, so a record came; its line is
+            // read (a line cut across records waits, at most the idle timeout, for the rest).
+            return match self.read_line_now(false) {
+                Ok(line) => self.watched_line(line),
+                Err(_) => ControlEvent::Lost,
+            };
+        }
         let mut peek = vec![0u8; MAX_COMMAND_LINE];
-        let n = match net::peek_now(self.stream.as_fd(), &mut peek) {
+        let n = match net::peek_now(self.command_fd(), &mut peek) {
             Ok(0) => return ControlEvent::Lost,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
@@ -194,16 +312,7 @@ impl AbortWatch for Control {
         self.watch = Watch::On;
         // Exact reads: nothing past the line's LF is taken from the socket.
         match self.read_line_now(true) {
-            Ok(line) => {
-                if matches!(parse(&line), Command::Abor) {
-                    return ControlEvent::Abor;
-                }
-                self.pending.push_back(line);
-                if self.pending.len() >= MAX_PENDING_COMMANDS {
-                    self.watch = Watch::Off;
-                }
-                ControlEvent::Nothing
-            }
+            Ok(line) => self.watched_line(line),
             // Too long (500 sent), closed, or the idle timeout (421 sent): the session ends.
             Err(_) => ControlEvent::Lost,
         }

@@ -11,6 +11,7 @@
 pub mod control;
 pub mod postlogin;
 pub mod prelogin;
+pub mod secure;
 
 use std::net::TcpStream;
 
@@ -46,6 +47,9 @@ pub fn run(
             return 1;
         }
     };
+    if !implicit_tls(settings, &mut ctrl) {
+        return 0;
+    }
     if greet(settings, &mut ctrl, banner.as_deref()).is_err() {
         return 0;
     }
@@ -102,6 +106,25 @@ fn open_root(
     let root = crate::sys::fs::open_dir(&placed.root)
         .map_err(|_| format!("cannot change directory:{}", placed.root.display()))?;
     Ok((root, placed.cwd))
+}
+
+/// implicit_ssl: the handshake before the greeting. False when it failed (the session ends;
+/// the client hears nothing it could read).
+pub fn implicit_tls(settings: &Settings, ctrl: &mut Control) -> bool {
+    let c = &settings.config;
+    if !(c.ssl_enable && c.implicit_ssl) {
+        return true;
+    }
+    let Some(config) = crate::tls::session_config() else {
+        return false;
+    };
+    match ctrl.start_tls(config, c, false) {
+        Ok(()) => true,
+        Err(why) => {
+            crate::log::note(&format!("implicit TLS handshake failed: {why}"));
+            false
+        }
+    }
 }
 
 /// The 220 greeting: banner_file's text (read before any chroot, see `load_banner`),

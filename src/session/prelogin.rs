@@ -1,4 +1,4 @@
-//! Before login: USER, PASS, QUIT, FEAT, OPTS (and, once FTPS lands, AUTH/PBSZ/PROT); anything
+//! Before login: USER, PASS, QUIT, FEAT, OPTS and, with ssl_enable, AUTH/PBSZ/PROT; anything
 //! else is refused without being looked at further.
 
 use super::control::{Control, Ended};
@@ -170,6 +170,9 @@ pub fn run(
                     ctrl.reply(reply::LOGIN_INCORRECT)?;
                 } else if !anon && !c.local_enable && c.virtual_users_file.is_none() {
                     ctrl.reply(reply::ANON_ONLY)?;
+                } else if let Some(r) = super::secure::login_refusal(c, anon, ctrl.secure.control) {
+                    ctrl.log.set_user(None);
+                    ctrl.reply(r)?;
                 } else if c.userlist_enable && !auth.user_allowed(&name)? {
                     // Refused before any password is asked for (vsftpd's user list).
                     ctrl.log.set_user(None);
@@ -204,11 +207,15 @@ pub fn run(
                 let _ = ctrl.reply(reply::GOODBYE);
                 return Err(Ended::Closed);
             }
-            PreLoginCommand::Feat => ctrl.send(&reply::feat_with(
+            PreLoginCommand::Feat => ctrl.send(&reply::feat_full(
                 c.port_enable,
                 c.pasv_enable,
                 c.write_enable && c.mdtm_write,
+                c.ssl_enable,
             ))?,
+            PreLoginCommand::Auth(arg) if c.ssl_enable => super::secure::auth(ctrl, c, &arg)?,
+            PreLoginCommand::Pbsz(_) if c.ssl_enable => super::secure::pbsz(ctrl)?,
+            PreLoginCommand::Prot(arg) if c.ssl_enable => super::secure::prot(ctrl, &arg)?,
             PreLoginCommand::Opts(arg) => ctrl.reply(super::postlogin::opts_reply(&arg))?,
             PreLoginCommand::Http => {
                 let _ = ctrl.reply(reply::HTTP_NOT_ALLOWED);

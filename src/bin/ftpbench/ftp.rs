@@ -3,7 +3,11 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::sync::Arc;
 use std::time::Duration;
+
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
 /// Every socket operation gives up after this long: the tool never hangs on a dead server.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
@@ -107,16 +111,147 @@ pub enum Stored {
     Refused(String),
 }
 
+/// FTPS (`--tls`): explicit AUTH TLS, PBSZ 0, PROT P; every data connection resumes the
+/// control connection's TLS session (rustls' client cache), as require_ssl_reuse wants.
+pub type Tls = Option<Arc<ClientConfig>>;
+
+/// A control or data connection, in clear or encrypted.
+pub enum Stream {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Stream {
+    /// The end of an upload: close_notify, which a strict server (strict_ssl_read_eof)
+    /// requires before it takes the upload as complete.
+    /// What the server sent meanwhile (TLS 1.3 session tickets) is read up to its own
+    /// close_notify: a socket closed with unread bytes is reset, which can cut the upload.
+    fn close(&mut self) -> io::Result<()> {
+        if let Stream::Tls(t) = self {
+            t.conn.send_close_notify();
+            t.flush()?;
+            let mut sink = [0u8; 4096];
+            loop {
+                match t.read(&mut sink) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            // A server that closes without close_notify has still sent everything.
+            Stream::Tls(t) => match t.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+                other => other,
+            },
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(t) => t.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(t) => t.flush(),
+        }
+    }
+}
+
+/// The client configuration for `--tls`. The server's certificate is not checked: this is a
+/// measuring tool for servers on this machine or the bench network, not a client to trust.
+pub fn tls_config() -> Result<Arc<ClientConfig>, String> {
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let c = ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyServer(provider)))
+        .with_no_client_auth();
+    Ok(Arc::new(c))
+}
+
+#[derive(Debug)]
+struct AnyServer(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyServer {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+fn encrypt(cfg: &Arc<ClientConfig>, peer: IpAddr, sock: TcpStream) -> Res<Stream> {
+    let conn = ClientConnection::new(Arc::clone(cfg), ServerName::IpAddress(peer.into()))
+        .map_err(|e| Fail::Other(format!("TLS: {e}")))?;
+    Ok(Stream::Tls(Box::new(StreamOwned::new(conn, sock))))
+}
+
 /// One control connection.
 pub struct Ctrl {
-    reader: BufReader<TcpStream>,
+    reader: BufReader<Stream>,
     peer: IpAddr,
     pub epsv: bool,
+    tls: Tls,
 }
 
 impl Ctrl {
     /// Connects and reads the greeting, which must be 220.
-    pub fn connect(addr: SocketAddr, epsv: bool) -> Res<Ctrl> {
+    pub fn connect(addr: SocketAddr, epsv: bool, tls: &Tls) -> Res<Ctrl> {
         let s = TcpStream::connect_timeout(&addr, IO_TIMEOUT)
             .map_err(|e| Fail::Other(format!("connect {addr}: {e}")))?;
         s.set_read_timeout(Some(IO_TIMEOUT))
@@ -125,15 +260,36 @@ impl Ctrl {
             .map_err(io_fail("set timeout"))?;
         let _ = s.set_nodelay(true);
         let mut c = Ctrl {
-            reader: BufReader::new(s),
+            reader: BufReader::new(Stream::Plain(s)),
             peer: addr.ip(),
             epsv,
+            tls: tls.clone(),
         };
         let g = c.reply()?;
         if g.code != 220 {
             return Err(Fail::Other(format!("greeting: {}", g.first_line())));
         }
-        Ok(c)
+        let Some(cfg) = tls else { return Ok(c) };
+        // A session cache of its own: a ticket of another session's control connection would
+        // not resume on this one's data connections (the server keys tickets per session).
+        let mut own = (**cfg).clone();
+        own.resumption = rustls::client::Resumption::in_memory_sessions(8);
+        let cfg = &Arc::new(own);
+        c.expect("AUTH TLS", &[234])?;
+        // Nothing follows 234 before the handshake: the buffer is empty.
+        let Stream::Plain(s) = c.reader.into_inner() else {
+            return Err(Fail::Other("AUTH TLS twice".into()));
+        };
+        let mut stream = encrypt(cfg, addr.ip(), s)?;
+        stream
+            .flush()
+            .map_err(|e| Fail::Other(format!("TLS handshake: {e}")))?;
+        Ok(Ctrl {
+            reader: BufReader::new(stream),
+            peer: addr.ip(),
+            epsv,
+            tls: Some(Arc::clone(cfg)),
+        })
     }
 
     fn send(&mut self, line: &str) -> Res<()> {
@@ -210,12 +366,16 @@ impl Ctrl {
         if r.code == 331 {
             self.expect(&format!("PASS {pass}"), &[230])?;
         }
+        if self.tls.is_some() {
+            self.expect("PBSZ 0", &[200])?;
+            self.expect("PROT P", &[200])?;
+        }
         Ok(())
     }
 
     /// PASV (or EPSV) and the connection to the port it names. The address is always the
     /// control connection's peer (as curl does by default).
-    pub fn open_data(&mut self) -> Res<TcpStream> {
+    pub fn open_data(&mut self) -> Res<Stream> {
         let port = if self.epsv {
             let r = self.expect("EPSV", &[229])?;
             parse_epsv(&r.text)
@@ -229,12 +389,18 @@ impl Ctrl {
             .map_err(|e| Fail::Other(format!("data connect {addr}: {e}")))?;
         s.set_read_timeout(Some(IO_TIMEOUT))
             .map_err(io_fail("set timeout"))?;
-        Ok(s)
+        s.set_write_timeout(Some(IO_TIMEOUT))
+            .map_err(io_fail("set timeout"))?;
+        // The handshake happens at the first read or write, after the server's 150.
+        match &self.tls {
+            Some(cfg) => encrypt(cfg, self.peer, s),
+            None => Ok(Stream::Plain(s)),
+        }
     }
 
     /// Opens a data connection, sends `cmd` and expects 150/125. The caller reads the data,
     /// then calls [`Ctrl::finish`].
-    fn start_transfer(&mut self, cmd: &str) -> Res<TcpStream> {
+    fn start_transfer(&mut self, cmd: &str) -> Res<Stream> {
         let data = self.open_data()?;
         self.expect(cmd, &[150, 125])?;
         Ok(data)
@@ -317,8 +483,6 @@ impl Ctrl {
     pub fn stor(&mut self, name: &str, size: u64, v: &Verifier) -> Res<Stored> {
         let cmd = format!("STOR {name}");
         let mut data = self.open_data()?;
-        data.set_write_timeout(Some(IO_TIMEOUT))
-            .map_err(io_fail("set timeout"))?;
         let r = self.cmd(&cmd)?;
         if r.code >= 400 {
             return Ok(Stored::Refused(r.first_line().to_string()));
@@ -343,6 +507,8 @@ impl Ctrl {
             off += n as u64;
         }
         // The end of the file is the end of the connection.
+        data.close()
+            .map_err(|e| Fail::Other(format!("closing {name}: {e}")))?;
         drop(data);
         self.finish(&cmd)?;
         Ok(Stored::Done)

@@ -56,6 +56,8 @@ usage: ftpbench --port N [options]
   --list-dir DIR       the directory for list/mlsd (the login directory)
   --list-entries N     the entries that directory must have (checked when given)
   --epsv               EPSV instead of PASV for data connections
+  --tls                FTPS: AUTH TLS on every control connection, PROT P data connections
+                       resuming its TLS session (the certificate is not checked)
   --json FILE          write the JSON summary there (- for stdout)
   --quiet              no progress on stderr
 
@@ -94,6 +96,7 @@ struct Opts {
     /// Run sync(1) before each upload (untimed): for a server on this machine.
     sync: bool,
     epsv: bool,
+    tls: ftp::Tls,
     json: Option<String>,
     quiet: bool,
 }
@@ -140,6 +143,7 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
         upload_dir: String::new(),
         sync: false,
         epsv: false,
+        tls: None,
         json: None,
         quiet: false,
     };
@@ -192,6 +196,7 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
             "--upload-dir" => o.upload_dir = val()?.trim_end_matches('/').to_string(),
             "--sync" => o.sync = true,
             "--epsv" => o.epsv = true,
+            "--tls" => o.tls = Some(ftp::tls_config()?),
             "--json" => o.json = Some(val()?),
             "--quiet" => o.quiet = true,
             "-h" | "--help" => return Err(String::new()),
@@ -380,7 +385,7 @@ fn fig_retr(o: &Opts, streams: usize, sum: &mut Summary) -> Res<()> {
                     s.spawn(|| -> Res<()> {
                         let v = Verifier::new();
                         let mut buf = vec![0u8; BUF_SIZE];
-                        let mut c = Ctrl::connect(o.addr, o.epsv)?;
+                        let mut c = Ctrl::connect(o.addr, o.epsv, &o.tls)?;
                         c.login(&o.user, &o.pass)?;
                         c.expect("TYPE I", &[200])?;
                         // At least one transfer each, then until the deadline.
@@ -457,7 +462,7 @@ fn fig_stor(o: &Opts, size: u64, sum: &mut Summary) -> Res<()> {
     let key = "stor_1_mb_s";
     let v = Verifier::new();
     let mut buf = vec![0u8; BUF_SIZE];
-    let mut c = Ctrl::connect(o.addr, o.epsv)?;
+    let mut c = Ctrl::connect(o.addr, o.epsv, &o.tls)?;
     c.login(&o.user, &o.pass)?;
     c.expect("TYPE I", &[200])?;
     let started = std::time::SystemTime::now()
@@ -598,7 +603,7 @@ fn local_sessions(o: &Opts) -> Option<SessionKind<'_>> {
 
 /// One whole session: connect, login, TYPE I, PASV, RETR of the small file, QUIT.
 fn one_session(o: &Opts, k: &SessionKind, v: &Verifier, buf: &mut [u8]) -> Res<()> {
-    let mut c = Ctrl::connect(o.addr, o.epsv)?;
+    let mut c = Ctrl::connect(o.addr, o.epsv, &o.tls)?;
     c.login(k.user, k.pass)?;
     c.expect("TYPE I", &[200])?;
     c.retr(&k.small.name, k.small.size, v, buf)?;
@@ -740,7 +745,7 @@ fn fig_sessions(o: &Opts, k: &SessionKind, want_latency: bool, sum: &mut Summary
 /// LIST or MLSD of `--list-dir`, repeated for the run's time (at least 3 times): the median.
 fn fig_listing(o: &Opts, verb: &str, sum: &mut Summary) -> Res<()> {
     let key = format!("{}_ms", verb.to_ascii_lowercase());
-    let mut c = Ctrl::connect(o.addr, o.epsv)?;
+    let mut c = Ctrl::connect(o.addr, o.epsv, &o.tls)?;
     c.login(&o.user, &o.pass)?;
     c.expect("TYPE A", &[200])?;
     let cmd = if o.list_dir.is_empty() {
@@ -874,7 +879,7 @@ fn fig_idle(o: &Opts, sum: &mut Summary) -> Res<()> {
                     s.spawn(|| {
                         let mut mine = Vec::new();
                         while next.fetch_add(1, Ordering::Relaxed) < n as u64 {
-                            let r = Ctrl::connect(o.addr, o.epsv).and_then(|mut c| {
+                            let r = Ctrl::connect(o.addr, o.epsv, &o.tls).and_then(|mut c| {
                                 c.login(&o.user, &o.pass)?;
                                 Ok(c)
                             });
@@ -973,6 +978,7 @@ fn clone_opts(o: &Opts) -> Opts {
         upload_dir: o.upload_dir.clone(),
         sync: o.sync,
         epsv: o.epsv,
+        tls: o.tls.clone(),
         json: o.json.clone(),
         quiet: o.quiet,
     }

@@ -22,10 +22,13 @@ impl Session<'_> {
         if self.data_ready() && self.list_arg_denied(arg) {
             return self.ctrl.reply(reply::PERMISSION_DENIED);
         }
-        let Some(mut data) = self.data_connection()? else {
+        let Some(data) = self.data_connection()? else {
             return Ok(());
         };
         self.ctrl.reply(reply::LIST_OPENING)?;
+        let Some(mut data) = self.secure_data(data)? else {
+            return Ok(());
+        };
         let names = self.userdb();
         let hide = self.hide_pattern().map(|p| move |n: &[u8]| p.hides(n));
         let mut ctx = self.list_context();
@@ -35,6 +38,7 @@ impl Session<'_> {
         let outcome = listing::list(self.root.as_fd(), &self.cwd, arg, long, &ctx, &mut out)
             .and_then(|o| out.flush().map(|()| o));
         drop(out);
+        let outcome = outcome.and_then(|o| data.finish(true).map(|()| o));
         drop(data);
         match outcome {
             Ok(ListOutcome::Listed) => self.ctrl.reply(reply::LIST_OK),
@@ -182,10 +186,13 @@ impl Session<'_> {
         let Ok(dir) = mlsx::open_listable(self.root.as_fd(), &path, &mctx) else {
             return self.ctrl.reply(reply::MLSD_OPEN_FAILED);
         };
-        let Some(mut data) = self.data_connection()? else {
+        let Some(data) = self.data_connection()? else {
             return Ok(());
         };
         self.ctrl.reply(reply::LIST_OPENING)?;
+        let Some(mut data) = self.secure_data(data)? else {
+            return Ok(());
+        };
         let hide = self.hide_pattern().map(|p| move |n: &[u8]| p.hides(n));
         let mut mctx: MlsxContext<'_> = mctx;
         mctx.hidden = hide.as_ref().map(|f| f as &HideFn);
@@ -194,6 +201,7 @@ impl Session<'_> {
         let result = mlsx::write_mlsd(self.root.as_fd(), dir.as_fd(), &path, mctx_ref, &mut out)
             .and_then(|()| out.flush());
         drop(out);
+        let result = result.and_then(|()| data.finish(true));
         drop(data);
         match result {
             Ok(()) => self.ctrl.reply(reply::LIST_OK),

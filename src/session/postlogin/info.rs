@@ -67,8 +67,8 @@ impl Session<'_> {
             ascii: self.ascii,
             rate_max,
             idle_timeout: u64::from(c.idle_session_timeout),
-            control_tls: false,
-            data_tls: false,
+            control_tls: self.ctrl.secure.control,
+            data_tls: self.ctrl.secure.data,
             num_clients: u64::from(self.clients),
         };
         self.ctrl.send(&reply::server_status(&status))

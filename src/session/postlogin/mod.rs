@@ -172,11 +172,21 @@ impl<'a> Session<'a> {
             }
             Command::Pass(_) => self.ctrl.reply(reply::ALREADY_LOGGED_IN)?,
             Command::Syst => self.ctrl.reply(reply::SYST)?,
-            Command::Feat => self.ctrl.send(&reply::feat_with(
+            Command::Feat => self.ctrl.send(&reply::feat_full(
                 c.port_enable,
                 c.pasv_enable,
                 c.write_enable && c.mdtm_write,
+                c.ssl_enable,
             ))?,
+            // After a login in clear this process holds the connection and can encrypt it
+            // (vsftpd takes AUTH after login too); after an encrypted one it is refused.
+            Command::Auth(arg) if c.ssl_enable => {
+                crate::session::secure::auth(&mut self.ctrl, c, &arg)?
+            }
+            Command::Pbsz(_) if c.ssl_enable => crate::session::secure::pbsz(&mut self.ctrl)?,
+            Command::Prot(arg) if c.ssl_enable => {
+                crate::session::secure::prot(&mut self.ctrl, &arg)?
+            }
             Command::Opts(arg) => self.opts(&arg)?,
             Command::Noop => self.ctrl.reply(reply::NOOP)?,
             Command::Pwd => {

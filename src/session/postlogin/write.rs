@@ -155,6 +155,10 @@ impl Session<'_> {
             Upload::Stou => self.ctrl.send(&reply::stou_file(&name))?,
             _ => self.ctrl.reply(reply::OK_TO_SEND)?,
         }
+        let Some(mut data) = self.secure_data(data)? else {
+            self.discard_failed_upload(&path);
+            return Ok(());
+        };
         let opts = RecvOptions {
             ascii,
             rate_max: self.rate_max(),
@@ -166,7 +170,11 @@ impl Session<'_> {
             Upload::Appe => sysfs::fstat(file.as_fd()).map_or(0, |st| st.size),
             _ => rest,
         };
-        let result = transfer::receive_file(&mut file, &data, opts, &mut self.ctrl);
+        let result = transfer::receive_file(&mut file, &mut data, opts, &mut self.ctrl);
+        if result.is_ok() {
+            // Our close_notify answers the client's; it is not part of the upload.
+            let _ = data.finish(false);
+        }
         drop(data);
         let bytes = match (&result, how) {
             (Ok(n), _) => *n,

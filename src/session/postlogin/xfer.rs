@@ -13,6 +13,7 @@ use crate::log::Kind;
 use crate::proto::reply::{self};
 use crate::session::control::Ended;
 use crate::sys::fs::{self as sysfs, OpenKind};
+use crate::tls::data::{DataConn, Endings};
 
 impl Session<'_> {
     /// The address to put in a 227 reply: pasv_address, or the control connection's own
@@ -72,6 +73,11 @@ impl Session<'_> {
     /// Takes the data connection the client was told about, or sends the reply that says
     /// why there is none.
     pub(super) fn data_connection(&mut self) -> Result<Option<TcpStream>, Ended> {
+        let anonymous = self.login.has_anonymous_rights();
+        if crate::session::secure::data_refused(&self.settings.config, anonymous, &self.ctrl) {
+            self.ctrl.reply(reply::DATA_MUST_ENCRYPT)?;
+            return Ok(None);
+        }
         if let Some(target) = self.port_target.take() {
             return self.active_connection(target);
         }
@@ -97,6 +103,43 @@ impl Session<'_> {
                 Ok(None)
             }
         }
+    }
+
+    /// After the 150 reply (clients start TLS on the data connection only once they have
+    /// read it, as vsftpd expects): under PROT P the handshake, which with require_ssl_reuse
+    /// must resume this session's TLS session. A failure sends vsftpd's 522 and gives `None`.
+    pub(super) fn secure_data(&mut self, mut sock: TcpStream) -> Result<Option<DataConn>, Ended> {
+        if !self.ctrl.secure.data {
+            return Ok(Some(DataConn::Plain(sock)));
+        }
+        let c = &self.settings.config;
+        let Some(config) = crate::tls::session_config() else {
+            self.ctrl.reply(reply::SSL_FAILED)?;
+            return Ok(None);
+        };
+        let timeout = (c.data_connection_timeout > 0)
+            .then(|| Duration::from_secs(u64::from(c.data_connection_timeout)));
+        // TLS writes whole records; Nagle would only hold back the handshake's last flight
+        // and the close_notify behind the client's delayed ACK (up to 200 ms a transfer).
+        let _ = sock.set_nodelay(true);
+        let conn = match crate::tls::accept(config, &mut sock, timeout) {
+            Ok(conn) => conn,
+            Err(why) => {
+                crate::log::note(&format!("TLS handshake on a data connection failed: {why}"));
+                self.ctrl.reply(reply::SSL_FAILED)?;
+                return Ok(None);
+            }
+        };
+        crate::tls::debug(c, "data connection", &conn);
+        if c.require_ssl_reuse && !crate::tls::resumed(&conn) {
+            self.ctrl.reply(reply::SSL_REUSE_REQUIRED)?;
+            return Ok(None);
+        }
+        let endings = Endings {
+            strict_read_eof: c.strict_ssl_read_eof,
+            strict_write_shutdown: c.strict_ssl_write_shutdown,
+        };
+        Ok(Some(DataConn::tls(conn, sock, endings)))
     }
 
     /// What every data connection gets once it is up, passive or active: the write timeout
@@ -163,8 +206,16 @@ impl Session<'_> {
         };
         let opening = reply::retr_opening(ascii, arg, st.size);
         self.ctrl.send(&opening)?;
+        let Some(mut data) = self.secure_data(data)? else {
+            return Ok(());
+        };
         let len = st.size.saturating_sub(rest);
-        let result = transfer::send_file(&mut file, &data, len, opts, &mut self.ctrl);
+        let result =
+            transfer::send_file(&mut file, &mut data, len, opts, &mut self.ctrl).and_then(|n| {
+                data.finish(true)
+                    .map(|()| n)
+                    .map_err(|_| TransferError::Write)
+            });
         drop(data);
         // A failed transfer's count: how far the file was read.
         let start = if rest < st.size { rest } else { 0 };
