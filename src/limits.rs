@@ -76,3 +76,10 @@ pub const KEPT_FREE_MEMORY: usize = 4 * 1024 * 1024;
 /// What a helper relays to the logs of its children's standard error when they end (a seccomp
 /// trap's report, a panic): at most this many writes of theirs, each read up to 4 KiB.
 pub const MAX_RELAYED_REPORTS: usize = 64;
+
+/// Connections the standalone listener accepts per wake-up of its poll. Under a steady crowd
+/// the listening socket never runs dry: without a bound one socket would keep the listener
+/// from the other (listen and listen_ipv6) and from its poll. Each accept costs a fork (~65 µs
+/// of the listener's CPU), so a batch is about a millisecond of work; SIGHUP and SIGTERM end
+/// a batch early.
+pub const ACCEPTS_PER_WAKEUP: usize = 16;
