@@ -79,7 +79,7 @@ pub const MAX_RELAYED_REPORTS: usize = 64;
 
 /// Connections the standalone listener accepts per wake-up of its poll. Under a steady crowd
 /// the listening socket never runs dry: without a bound one socket would keep the listener
-/// from the other (listen and listen_ipv6) and from its poll. Each accept costs a fork (~65 µs
-/// of the listener's CPU), so a batch is about a millisecond of work; SIGHUP and SIGTERM end
+/// from the other (listen and listen_ipv6) and from its poll. Each accept costs a fork (~0.1 ms
+/// of the listener's CPU), so a batch is a millisecond or two of work; SIGHUP and SIGTERM end
 /// a batch early.
 pub const ACCEPTS_PER_WAKEUP: usize = 16;
