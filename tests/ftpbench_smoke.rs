@@ -71,11 +71,13 @@ fn every_figure_runs_and_is_positive() {
         server.port(),
         &[
             "--figure",
-            "retr,retr4,sessions,latency,list,mlsd,idle",
+            "retr,retr4,sessions,latency,busy,list,mlsd,idle",
             "--seconds",
             "1",
             "--clients",
             "1,4",
+            "--busy-clients",
+            "8",
             "--idle",
             "5",
             "--file",
@@ -101,6 +103,7 @@ fn every_figure_runs_and_is_positive() {
         "sessions@1 ",
         "sessions@4 ",
         "latency ",
+        "busy@8 ",
         "list ",
         "idle ",
     ] {
@@ -116,6 +119,7 @@ fn every_figure_runs_and_is_positive() {
         "retr_4_mb_s",
         "sessions_1_per_s",
         "sessions_4_per_s",
+        "busy_8_per_s",
         "latency_p50_ms",
         "latency_p99_ms",
         "list_ms",
@@ -128,6 +132,9 @@ fn every_figure_runs_and_is_positive() {
         "{json}"
     );
     assert_eq!(json_number(json, "sessions_1_errors"), Some(0.0), "{json}");
+    assert_eq!(json_number(json, "sessions_1_refused"), Some(0.0), "{json}");
+    assert_eq!(json_number(json, "busy_8_refused"), Some(0.0), "{json}");
+    assert_eq!(json_number(json, "busy_8_errors"), Some(0.0), "{json}");
     assert_eq!(json_number(json, "idle_sessions"), Some(5.0), "{json}");
     assert_eq!(json_number(json, "idle_answering"), Some(5.0), "{json}");
     // MLSD: a positive time once the server has it, null (said so) before.
@@ -413,6 +420,46 @@ fn the_local_figure_needs_a_user_and_is_skipped_without_one() {
     );
     assert!(stdout.contains("\"stor: skipped (no --file)\""), "{stdout}");
     assert!(!stdout.lines().any(|l| l.starts_with("local")), "{stdout}");
+}
+
+#[test]
+fn the_busy_figure_counts_refused_sessions_apart() {
+    // One session at a time for four clients: the others are greeted with 421.
+    let small = format!("small.bin:{SMALL}");
+    let server = ServerBuilder::new("bench_busy_refused")
+        .file("small.bin", ftpbench_pattern(SMALL))
+        .set("max_clients", "1")
+        .set("max_per_ip", "0")
+        .start();
+    let out = ftpbench(
+        server.port(),
+        &[
+            "--figure",
+            "busy",
+            "--busy-clients",
+            "4",
+            "--seconds",
+            "1",
+            "--small",
+            &small,
+            "--json",
+            "-",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "ftpbench failed: {}", describe(&out));
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("busy@4 "))
+        .unwrap_or_else(|| panic!("no busy@4 line in\n{stdout}"));
+    assert!(
+        line.contains("first refusal: greeting: 421 There are too many connected users"),
+        "{line}"
+    );
+    let json = &stdout[stdout.find('{').expect("a JSON summary")..];
+    assert_positive(json, "busy_4_per_s");
+    assert_positive(json, "busy_4_refused");
+    assert_eq!(json_number(json, "busy_4_errors"), Some(0.0), "{json}");
 }
 
 #[test]

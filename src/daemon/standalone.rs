@@ -17,6 +17,7 @@ use super::proxy::{self, Admissions};
 use super::{notify, say};
 use crate::config::Settings;
 use crate::jail::Prepared;
+use crate::limits;
 use crate::proto::reply;
 use crate::sys::net::{self, ListenSpec, PollFd};
 use crate::sys::process::{self, Fork};
@@ -115,6 +116,15 @@ impl Sessions {
         let fits = max_per_ip == 0 || self.count_for(&ip) < max_per_ip;
         self.add(pid, if fits { ip } else { old });
         fits
+    }
+    /// Forgets every session whose process has ended (and reaps it). Called before each
+    /// max_clients / max_per_ip decision, not only on SIGCHLD: a listener busy accepting does
+    /// not come back to its signals between connections, and a count that only shrinks there
+    /// runs ahead of the sessions alive (421s with far fewer sessions than max_clients).
+    fn reap(&mut self) {
+        while let Some(pid) = process::reap_one() {
+            self.remove(pid);
+        }
     }
 }
 
@@ -242,11 +252,7 @@ fn serve(
         if ready.first().is_some_and(|r| r.read) {
             for sig in sigpipe.drain() {
                 match sig {
-                    signal::SIGCHLD => {
-                        while let Some(pid) = process::reap_one() {
-                            sessions.remove(pid);
-                        }
-                    }
+                    signal::SIGCHLD => sessions.reap(),
                     signal::SIGHUP => {
                         reload(&inv, &mut settings);
                         prepared = Prepared::new(&settings);
@@ -268,7 +274,7 @@ fn serve(
                     all: &listeners,
                     sigpipe: &sigpipe,
                 };
-                accept_all(l, &serving, &mut sessions, &mut admissions);
+                accept_some(l, &serving, &mut sessions, &mut admissions);
             }
         }
         let asking: Vec<bool> = ready
@@ -329,14 +335,25 @@ struct Serving<'a> {
     sigpipe: &'a SignalPipe,
 }
 
-fn accept_all(
+/// Accepts what is waiting, at most [`limits::ACCEPTS_PER_WAKEUP`] connections, and none
+/// once SIGHUP, SIGTERM or SIGINT has arrived: then back to poll, which sees the signals first
+/// and gives each listening socket its turn. Under a crowd the listener is one runnable
+/// process among hundreds and gets a small share of a CPU: a fork's worth of work then takes
+/// milliseconds of wall time, and a signal must not wait behind many of them.
+fn accept_some(
     listener: &TcpListener,
     serving: &Serving<'_>,
     sessions: &mut Sessions,
     admissions: &mut Admissions,
 ) {
     let settings = serving.settings;
-    loop {
+    for _ in 0..limits::ACCEPTS_PER_WAKEUP {
+        if [signal::SIGHUP, signal::SIGTERM, signal::SIGINT]
+            .iter()
+            .any(|&s| serving.sigpipe.pending(s))
+        {
+            return;
+        }
         let (stream, peer) = match listener.accept() {
             Ok(x) => x,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
@@ -344,6 +361,7 @@ fn accept_all(
             // ECONNABORTED, EMFILE and friends: drop this one, keep serving.
             Err(_) => return,
         };
+        sessions.reap();
         let ip = crate::data::passive::canonical_ip(peer.ip());
         let c = &settings.config;
         let proxied = c.proxy_protocol_enable;

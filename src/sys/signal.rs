@@ -5,15 +5,24 @@
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 use super::cerr;
 
 pub use libc::{SIGCHLD, SIGHUP, SIGINT, SIGKILL, SIGPIPE, SIGTERM};
 
 static PIPE_WRITE_END: AtomicI32 = AtomicI32::new(-1);
+/// The signals that arrived since the last drain, one bit per number: a loop busy with other
+/// work (the listener accepting a crowd) asks without a system call.
+static PENDING: AtomicU64 = AtomicU64::new(0);
+
+fn bit(sig: i32) -> u64 {
+    u32::try_from(sig).map_or(0, |s| 1u64.checked_shl(s).unwrap_or(0))
+}
 
 extern "C" fn on_signal(sig: libc::c_int) {
+    // Lock-free, hence async-signal-safe.
+    PENDING.fetch_or(bit(sig), Ordering::Relaxed);
     let fd = PIPE_WRITE_END.load(Ordering::Relaxed);
     if fd >= 0 {
         let byte = u8::try_from(sig).unwrap_or(0);
@@ -51,8 +60,16 @@ impl SignalPipe {
         self.read.as_fd()
     }
 
+    /// True when `sig` arrived and has not been drained yet.
+    pub fn pending(&self, sig: i32) -> bool {
+        PENDING.load(Ordering::Relaxed) & bit(sig) != 0
+    }
+
     /// Reads every pending signal number.
     pub fn drain(&self) -> Vec<i32> {
+        // Before the read: a signal between the two leaves its bit set and its byte read,
+        // which costs at most one early return from a busy loop.
+        PENDING.store(0, Ordering::Relaxed);
         let mut out = Vec::new();
         let mut buf = [0u8; 64];
         loop {

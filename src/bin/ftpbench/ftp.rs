@@ -21,17 +21,20 @@ pub const PATTERN_PERIOD: usize = 251;
 pub const BUF_SIZE: usize = 256 * 1024;
 
 /// Why a run failed. A wrong byte or size is [`Fail::Verify`] (exit 1); everything else is
-/// [`Fail::Other`] (exit 2).
+/// [`Fail::Refused`] or [`Fail::Other`] (exit 2).
 #[derive(Debug)]
 pub enum Fail {
     Verify(String),
+    /// The server greeted with 421 (max_clients, max_per_ip or their peers' equivalents): a
+    /// session the session figures count apart from other errors.
+    Refused(String),
     Other(String),
 }
 
 impl Fail {
     pub fn msg(&self) -> &str {
         match self {
-            Fail::Verify(m) | Fail::Other(m) => m,
+            Fail::Verify(m) | Fail::Refused(m) | Fail::Other(m) => m,
         }
     }
 }
@@ -266,6 +269,9 @@ impl Ctrl {
             tls: tls.clone(),
         };
         let g = c.reply()?;
+        if g.code == 421 {
+            return Err(Fail::Refused(format!("greeting: {}", g.first_line())));
+        }
         if g.code != 220 {
             return Err(Fail::Other(format!("greeting: {}", g.first_line())));
         }

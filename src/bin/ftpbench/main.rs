@@ -2,8 +2,10 @@
 //!
 //! It measures the figures of docs/PERFORMANCE.md: RETR throughput over 1 and 4 parallel
 //! streams, STOR throughput, sessions per second at several client counts and session latency
-//! (anonymous, and for a real user whose login goes through the server's PAM stack), LIST and
-//! MLSD of a big directory, and N idle logged-in sessions with the server's memory per session.
+//! (anonymous, and for a real user whose login goes through the server's PAM stack), whole
+//! sessions from a crowd of 128 and 256 clients with the sessions the server refused (issue
+//! #18), LIST and MLSD of a big directory, and N idle logged-in sessions with the server's
+//! memory per session.
 //! Every byte it downloads is checked against a deterministic pattern (byte i = (i*31+7) % 251;
 //! make such files with `ftpbench --make-pattern PATH SIZE`), and so is every upload, which is
 //! that pattern, downloaded back; a wrong byte or size exits 1.
@@ -39,10 +41,12 @@ usage: ftpbench --port N [options]
   --local-small N:S    the small file of the local figure, relative to the user's login
                        directory (--small's name and size)
   --server-pid PID     the server's pid, for the memory figure (found from the port if absent)
-  --figure LIST        comma-separated: retr,retr4,stor,sessions,latency,local,list,mlsd,
-                       idle, or all (all)
+  --figure LIST        comma-separated: retr,retr4,stor,sessions,latency,local,busy,list,
+                       mlsd,idle, or all (all)
   --seconds S          length of each timed run (2)
   --clients LIST       client counts for the sessions and local figures (1,16,64)
+  --busy-clients LIST  client counts for the busy figure (128,256): the sessions figure's
+                       loop from a crowd, reporting the sessions refused with a 421
   --idle N             idle logged-in sessions for the idle figure (500)
   --file NAME:SIZE     the big file for retr/retr4 (a pattern file of SIZE bytes); stor
                        uploads SIZE bytes of the pattern
@@ -87,6 +91,7 @@ struct Opts {
     figures: Vec<String>,
     seconds: f64,
     clients: Vec<usize>,
+    busy_clients: Vec<usize>,
     idle: usize,
     file: Option<FileSpec>,
     small: Option<FileSpec>,
@@ -101,8 +106,8 @@ struct Opts {
     quiet: bool,
 }
 
-const ALL_FIGURES: [&str; 9] = [
-    "retr", "retr4", "stor", "sessions", "latency", "local", "list", "mlsd", "idle",
+const ALL_FIGURES: [&str; 10] = [
+    "retr", "retr4", "stor", "sessions", "latency", "local", "busy", "list", "mlsd", "idle",
 ];
 
 fn parse_spec(v: &str) -> Result<FileSpec, String> {
@@ -135,6 +140,7 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
         figures: Vec::new(),
         seconds: 2.0,
         clients: vec![1, 16, 64],
+        busy_clients: vec![128, 256],
         idle: 500,
         file: None,
         small: None,
@@ -180,14 +186,8 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
                     .filter(|s: &f64| *s > 0.0 && *s < 3600.0)
                     .ok_or_else(|| format!("--seconds: {v}"))?;
             }
-            "--clients" => {
-                let v = val()?;
-                o.clients = v
-                    .split(',')
-                    .map(|c| c.trim().parse().ok().filter(|n| (1..=4096).contains(n)))
-                    .collect::<Option<Vec<usize>>>()
-                    .ok_or_else(|| format!("--clients: {v} (1..4096 each)"))?;
-            }
+            "--clients" => o.clients = client_counts(a, &val()?)?,
+            "--busy-clients" => o.busy_clients = client_counts(a, &val()?)?,
             "--idle" => o.idle = num(val()?)? as usize,
             "--file" => o.file = Some(parse_spec(&val()?)?),
             "--small" => o.small = Some(parse_spec(&val()?)?),
@@ -227,6 +227,14 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
     }
     o.figures.dedup();
     Ok(o)
+}
+
+/// `--clients` and `--busy-clients`: comma-separated counts of 1..4096.
+fn client_counts(opt: &str, v: &str) -> Result<Vec<usize>, String> {
+    v.split(',')
+        .map(|c| c.trim().parse().ok().filter(|n| (1..=4096).contains(n)))
+        .collect::<Option<Vec<usize>>>()
+        .ok_or_else(|| format!("{opt}: {v} (1..4096 each)"))
 }
 
 /// `--local-pass-file FILE`: the password is the file's first line (without its line end).
@@ -345,13 +353,14 @@ fn with_progress<T: Send>(
     })
 }
 
-/// Waits (up to 70 s) while too many sockets sit in TIME_WAIT for a session run to find free
-/// client ports; says so on stderr.
-fn drain_time_wait(o: &Opts) {
+/// Waits (up to 70 s) while too many sockets sit in TIME_WAIT for a run to find `ports` free
+/// client ports (at most half the range: a session run uses ports as fast as they are
+/// freed); says so on stderr.
+fn drain_time_wait(o: &Opts, ports: u64) {
     let range = procfs::port_range()
         .map(|(a, b)| b.saturating_sub(a))
         .unwrap_or(28_000);
-    let limit = range / 2;
+    let limit = range.saturating_sub(ports.max(range / 2));
     let start = Instant::now();
     let mut said = false;
     while procfs::time_wait().is_some_and(|tw| tw > limit)
@@ -590,6 +599,16 @@ fn anonymous_sessions(o: &Opts) -> Option<SessionKind<'_>> {
     })
 }
 
+/// The busy figure's sessions: the anonymous sessions, from `--busy-clients` clients at once
+/// (None without `--small`).
+fn busy_sessions(o: &Opts) -> Option<SessionKind<'_>> {
+    Some(SessionKind {
+        figure: "busy",
+        latency: "busy_latency",
+        ..anonymous_sessions(o)?
+    })
+}
+
 /// The real user's sessions of the local figure (None without `--local-user` or a small file).
 fn local_sessions(o: &Opts) -> Option<SessionKind<'_>> {
     Some(SessionKind {
@@ -614,16 +633,22 @@ fn one_session(o: &Opts, k: &SessionKind, v: &Verifier, buf: &mut [u8]) -> Res<(
 struct SessionRun {
     per_s: f64,
     done: u64,
+    /// Errors other than refusals.
     errors: u64,
     first_error: Option<String>,
+    /// Sessions the server greeted with 421.
+    refused: u64,
+    first_refusal: Option<String>,
     latencies: Vec<Duration>,
 }
 
 fn run_sessions(o: &Opts, k: &SessionKind, clients: usize) -> Res<SessionRun> {
-    drain_time_wait(o);
+    drain_time_wait(o, 0);
     let done = AtomicU64::new(0);
     let errors = AtomicU64::new(0);
+    let refused = AtomicU64::new(0);
     let first_error = Mutex::new(None::<String>);
+    let first_refusal = Mutex::new(None::<String>);
     let bad_data = Mutex::new(None::<Fail>);
     let lat = Mutex::new(Vec::new());
     let start = Instant::now();
@@ -652,6 +677,12 @@ fn run_sessions(o: &Opts, k: &SessionKind, clients: usize) -> Res<SessionRun> {
                                 }
                                 break;
                             }
+                            Err(Fail::Refused(m)) => {
+                                refused.fetch_add(1, Ordering::Relaxed);
+                                if let Ok(mut f) = first_refusal.lock() {
+                                    f.get_or_insert(m);
+                                }
+                            }
                             Err(Fail::Other(m)) => {
                                 errors.fetch_add(1, Ordering::Relaxed);
                                 if let Ok(mut f) = first_error.lock() {
@@ -679,6 +710,8 @@ fn run_sessions(o: &Opts, k: &SessionKind, clients: usize) -> Res<SessionRun> {
         done: n,
         errors: errors.load(Ordering::Relaxed),
         first_error: first_error.into_inner().ok().flatten(),
+        refused: refused.load(Ordering::Relaxed),
+        first_refusal: first_refusal.into_inner().ok().flatten(),
         latencies,
     })
 }
@@ -702,27 +735,45 @@ fn report_latency(k: &SessionKind, run: &SessionRun, sum: &mut Summary) {
     sum.num(&format!("{}_p99_ms", k.latency), p99);
 }
 
-/// Sessions per second at each of `--clients`, and the latency of the 1-client run (an extra
-/// run at 1 client when `--clients` lacks it) when `want_latency`.
-fn fig_sessions(o: &Opts, k: &SessionKind, want_latency: bool, sum: &mut Summary) -> Res<()> {
+/// Sessions per second at each of `counts` (`--clients`, or `--busy-clients` for the busy
+/// figure), with the errors and the sessions refused with a 421 apart; and the latency of the
+/// 1-client run (an extra run at 1 client when `counts` lacks it) when `want_latency`.
+fn fig_sessions(
+    o: &Opts,
+    k: &SessionKind,
+    counts: &[usize],
+    want_latency: bool,
+    sum: &mut Summary,
+) -> Res<()> {
     let mut latency_done = false;
-    for &clients in &o.clients {
+    for &clients in counts {
         let run = run_sessions(o, k, clients)?;
-        let err = match &run.first_error {
-            Some(e) => format!(", first error: {e}"),
-            None => String::new(),
-        };
+        let mut err = String::new();
+        if let Some(e) = &run.first_error {
+            let _ = write!(err, ", first error: {e}");
+        }
+        if let Some(e) = &run.first_refusal {
+            let _ = write!(err, ", first refusal: {e}");
+        }
         say(&format!(
-            "{:<16}{:>10.1} /s     ({} sessions, {} errors{err})",
+            "{:<16}{:>10.1} /s     ({} sessions, {} refused, {} errors{err})",
             format!("{}@{clients}", k.figure),
             run.per_s,
             run.done,
+            run.refused,
             run.errors
         ));
         sum.num(&format!("{}_{clients}_per_s", k.figure), run.per_s);
         sum.int(&format!("{}_{clients}_errors", k.figure), run.errors);
+        sum.int(&format!("{}_{clients}_refused", k.figure), run.refused);
         if let Some(e) = &run.first_error {
             sum.notes.push(format!("{}@{clients}: {e}", k.figure));
+        }
+        if let Some(e) = &run.first_refusal {
+            sum.notes.push(format!(
+                "{}@{clients}: {} sessions refused, the first: {e}",
+                k.figure, run.refused
+            ));
         }
         if clients == 1 && want_latency {
             report_latency(k, &run, sum);
@@ -807,7 +858,13 @@ fn fig_listing(o: &Opts, verb: &str, sum: &mut Summary) -> Res<()> {
 /// The limits an idle run of `n` sessions needs, checked before it starts.
 fn check_limits(o: &Opts, n: usize) -> Res<()> {
     let n = n as u64;
-    let clients = o.clients.iter().copied().max().unwrap_or(1) as u64;
+    let clients = o
+        .clients
+        .iter()
+        .chain(&o.busy_clients)
+        .copied()
+        .max()
+        .unwrap_or(1) as u64;
     let need_fds = n.max(clients * 2) + 64;
     if let Some(soft) = procfs::nofile_soft() {
         if soft < need_fds {
@@ -839,6 +896,8 @@ fn fig_idle(o: &Opts, sum: &mut Summary) -> Res<()> {
         return Err(Fail::Other("--idle must be at least 1".into()));
     }
     check_limits(o, n)?;
+    // Each idle session holds a client port for the whole figure.
+    drain_time_wait(o, n as u64);
     let pid = o
         .server_pid
         .or_else(|| procfs::find_listener(o.addr.port()));
@@ -970,6 +1029,7 @@ fn clone_opts(o: &Opts) -> Opts {
         figures: o.figures.clone(),
         seconds: o.seconds,
         clients: o.clients.clone(),
+        busy_clients: o.busy_clients.clone(),
         idle: o.idle,
         file: o.file.clone(),
         small: o.small.clone(),
@@ -1146,7 +1206,7 @@ fn run(o: &Opts, sum: &mut Summary) -> Res<()> {
     if want("sessions") || want("latency") {
         if let Some(k) = anonymous_sessions(o) {
             if want("sessions") {
-                fig_sessions(o, &k, want("latency"), sum)?;
+                fig_sessions(o, &k, &o.clients, want("latency"), sum)?;
             } else {
                 let run = run_sessions(o, &k, 1)?;
                 report_latency(&k, &run, sum);
@@ -1157,11 +1217,18 @@ fn run(o: &Opts, sum: &mut Summary) -> Res<()> {
     }
     if want("local") {
         if let Some(k) = local_sessions(o) {
-            fig_sessions(o, &k, true, sum)?;
+            fig_sessions(o, &k, &o.clients, true, sum)?;
         } else if o.local_user.is_none() {
             skip("local", "--local-user", sum)?;
         } else {
             skip("local", "--small or --local-small", sum)?;
+        }
+    }
+    if want("busy") {
+        if let Some(k) = busy_sessions(o) {
+            fig_sessions(o, &k, &o.busy_clients, false, sum)?;
+        } else {
+            skip("busy", "--small", sum)?;
         }
     }
     if want("list") {
@@ -1273,7 +1340,7 @@ fn main() {
             note(&format!("WRONG DATA: {m}"));
             std::process::exit(1);
         }
-        Err(Fail::Other(m)) => {
+        Err(Fail::Other(m) | Fail::Refused(m)) => {
             note(&m);
             std::process::exit(2);
         }
