@@ -33,8 +33,7 @@ pub fn send_oops(stream: &TcpStream, msg: &str) -> i32 {
 pub fn prelogin_process(
     settings: &Settings,
     prepared: &Prepared,
-    stream: TcpStream,
-    client: SocketAddr,
+    (stream, client): (TcpStream, SocketAddr),
     ch: &Channel,
     how: &Confinement<'_>,
     log: SessionLog,

@@ -113,8 +113,7 @@ pub fn run(
             process::exit_now(children::prelogin_process(
                 settings,
                 prepared,
-                stream,
-                peer,
+                (stream, peer),
                 &child_ch,
                 &pre,
                 log.clone(),
