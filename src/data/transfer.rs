@@ -247,6 +247,17 @@ impl Pump<'_> {
         Ok(())
     }
 
+    /// One read of an upload's data socket: the bytes it got (0: the end of the upload), or
+    /// None to read again, after waiting for the socket when it had nothing.
+    fn received(&mut self, read: io::Result<usize>) -> Result<Option<usize>, TransferError> {
+        match read {
+            Ok(n) => Ok(Some(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(None).map(|()| None),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
+            Err(_) => Err(TransferError::NetRead),
+        }
+    }
+
     /// Writes all of `data`, waiting whenever the socket is full.
     fn write_all(&mut self, mut data: &[u8]) -> Result<(), TransferError> {
         while !data.is_empty() {
@@ -431,15 +442,11 @@ fn receive_loop(file: &mut File, pump: &mut Pump<'_>, ascii: bool) -> Result<u64
     let mut out = Vec::new();
     let mut conv = FromAscii::default();
     loop {
-        let n = match pump.sock.try_read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                pump.wait(None)?;
-                continue;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => return Err(TransferError::NetRead),
+        let read = pump.sock.try_read(&mut buf);
+        let n = match pump.received(read)? {
+            Some(0) => break,
+            Some(n) => n,
+            None => continue,
         };
         let got = buf.get(..n).ok_or(TransferError::NetRead)?;
         let data = if ascii {
@@ -482,15 +489,11 @@ fn splice_loop(file: &mut File, pump: &mut Pump<'_>) -> Result<Spliced, Transfer
     };
     let mut written = 0u64;
     loop {
-        let n = match net::splice(pump.sock.fd(), pipe_in.as_fd(), UPLOAD_BUFFER) {
-            Ok(0) => return Ok(Spliced::All(written)),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                pump.wait(None)?;
-                continue;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => return Err(TransferError::NetRead),
+        let read = net::splice(pump.sock.fd(), pipe_in.as_fd(), UPLOAD_BUFFER);
+        let n = match pump.received(read)? {
+            Some(0) => return Ok(Spliced::All(written)),
+            Some(n) => n,
+            None => continue,
         };
         // The pipe is emptied before the socket is read again, so it never fills.
         let mut left = n;
