@@ -41,10 +41,9 @@ mod common;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use common::accounts;
 use common::*;
@@ -1018,30 +1017,7 @@ fn start_oracle(bin: &Path, dir: &Path, conf: &str) -> (ProcessGuard, SocketAddr
     text.push_str(&format!("listen_port={port}\nseccomp_sandbox=NO\n"));
     let conf_path = dir.join("oracle.conf");
     fs::write(&conf_path, text).unwrap();
-    let log = fs::File::create(dir.join("oracle.log")).unwrap();
-    let child = Command::new(bin)
-        .arg(&conf_path)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .process_group(0)
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
-    let mut guard = ProcessGuard::new(child, true);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !listening(port) {
-        if let Some(status) = guard.try_status() {
-            panic!(
-                "the oracle exited ({status}): {}",
-                fs::read_to_string(dir.join("oracle.log")).unwrap_or_default()
-            );
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the oracle is not listening on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let guard = oracle::start_listening(bin, &conf_path, dir, port);
     (guard, SocketAddr::from(([127, 0, 0, 1], port)))
 }
 

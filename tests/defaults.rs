@@ -26,7 +26,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use common::*;
 
@@ -425,27 +425,7 @@ fn start_oracle(bin: &Path, name: &str, lines: &[(&str, String)]) -> Side {
         text.push_str(&format!("{k}={v}\n"));
     }
     let conf = dir.write("oracle.conf", &text);
-    let log = fs::File::create(dir.join("oracle.log")).unwrap();
-    let child = Command::new(bin)
-        .arg(&conf)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    let mut guard = ProcessGuard::new(child, true);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !listening(port) {
-        if let Some(status) = guard.try_status() {
-            panic!(
-                "the oracle exited ({status}): {}",
-                fs::read_to_string(dir.join("oracle.log")).unwrap_or_default()
-            );
-        }
-        assert!(Instant::now() < deadline, "the oracle is not listening");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let guard = oracle::start_listening(bin, &conf, dir.path(), port);
     Side {
         name: "Debian's vsftpd",
         addr: SocketAddr::from(([127, 0, 0, 1], port)),

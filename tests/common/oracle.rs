@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::server::ensure_system_account;
+use std::os::unix::process::CommandExt;
+
+use super::server::{ensure_system_account, ProcessGuard};
 
 /// `<target dir>/vsftpd-oracle/usr/sbin/vsftpd`, fetched (apt-get download + dpkg -x) once;
 /// None when that is impossible here.
@@ -98,4 +100,34 @@ pub fn listening(port: u16) -> bool {
 /// need the home). This one's home is `/`. Created once if missing.
 pub fn oracle_account() -> &'static str {
     ensure_system_account("vsftpdoracle", "/")
+}
+
+/// Starts the oracle on `conf` (which sets listen_port=`port`), its output in
+/// `dir`/oracle.log, and returns once it listens; a start that fails shows that log.
+pub fn start_listening(bin: &Path, conf: &Path, dir: &Path, port: u16) -> ProcessGuard {
+    let log = fs::File::create(dir.join("oracle.log")).unwrap();
+    let child = Command::new(bin)
+        .arg(conf)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
+    let mut guard = ProcessGuard::new(child, true);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !listening(port) {
+        if let Some(status) = guard.try_status() {
+            panic!(
+                "the oracle exited ({status}): {}",
+                fs::read_to_string(dir.join("oracle.log")).unwrap_or_default()
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the oracle is not listening on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    guard
 }
