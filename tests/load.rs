@@ -169,18 +169,33 @@ fn a_crowd_looping_whole_sessions_is_never_refused_and_every_session_is_reaped()
     let mut bench = Command::new(env!("CARGO_BIN_EXE_ftpbench"))
         .args(["--port", &server.port().to_string(), "--quiet"])
         .args(["--figure", "busy", "--busy-clients", &CLIENTS.to_string()])
-        .args(["--seconds", "4", "--small", "small.bin:1024", "--json", "-"])
+        .args(["--seconds", "6", "--small", "small.bin:1024", "--json", "-"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // The crowd is on once the listener holds half of it (ftpbench may first wait up to 70 s
-    // for client ports in TIME_WAIT to drain, with other tests' ports).
-    assert!(
-        wait_until(Duration::from_secs(120), || live_sessions(pid)
-            >= CLIENTS / 2),
-        "the crowd never reached the server"
-    );
+    // The crowd is on once the listener holds a few of its sessions at once. How many are
+    // alive at a given instant swings widely (4 to 78 of 128 here, sampled every 100 ms): the
+    // sessions are short and the clients queue in the backlog between them, so a higher mark
+    // can be missed on a slower machine. ftpbench may first wait up to 70 s for client ports
+    // in TIME_WAIT to drain, with other tests' ports. If it ends first, its output says why.
+    let mut most = 0;
+    let on = wait_until(Duration::from_secs(120), || {
+        let live = live_sessions(pid);
+        most = most.max(live);
+        live >= 8 || matches!(bench.try_wait(), Ok(Some(_)))
+    });
+    if !on || most < 8 {
+        let _ = bench.kill();
+        let out = bench.wait_with_output().unwrap();
+        panic!(
+            "the crowd never reached the server (at most {most} sessions alive at once)\n\
+             ftpbench: {}\n{}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     // Signals are not starved by a listening socket that never runs dry. The listener reacts
     // within milliseconds (docs/PERFORMANCE.md); the bound is loose because this wall-clock
     // time also holds the scheduling of a 2-core machine under this crowd and other tests.
