@@ -164,6 +164,16 @@ fn rpm_variant(work: &Path, tarball: &Path, sysv: bool) {
     for file in RPM_FILES {
         assert!(listed.contains(file), "{file} not in the rpm:\n{list}");
     }
+    // The licence texts, where the build's rpm puts them (licenses/NAME on Fedora,
+    // licenses/NAME-VERSION with older rpm macros).
+    for text in ["LICENSE-APACHE", "LICENSE-MIT"] {
+        assert!(
+            listed
+                .iter()
+                .any(|f| f.starts_with("/usr/share/licenses/vsftpd-rs") && f.ends_with(text)),
+            "{text} not in the rpm:\n{list}"
+        );
+    }
     for file in SYSTEMD_FILES {
         assert_eq!(
             listed.contains(file),

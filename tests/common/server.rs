@@ -266,9 +266,12 @@ pub struct ServerBuilder {
 /// The session model every test server runs in. As root (CI, and the README's test command)
 /// it is the real two-process model with the seccomp sandbox, so every session test also
 /// tests privilege separation; `VSFTPD_TEST_ONE_PROCESS=1` (or a non-root run) selects the
-/// one-process model (run_as_launching_user=YES), which the test command runs as well.
+/// one-process model (run_as_launching_user=YES), which the test command runs as well. An empty
+/// value or `0` leaves the choice to the user the tests run as, as an unset one does.
 pub fn one_process_model() -> bool {
-    std::env::var_os("VSFTPD_TEST_ONE_PROCESS").is_some() || !super::procs::running_as_root()
+    let asked =
+        std::env::var_os("VSFTPD_TEST_ONE_PROCESS").is_some_and(|v| !v.is_empty() && v != "0");
+    asked || !super::procs::running_as_root()
 }
 
 fn model_config(dir: &TempDir) -> Vec<(String, String)> {
