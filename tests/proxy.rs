@@ -612,33 +612,8 @@ fn a_header_in_pieces_is_read_exactly() {
 #[test]
 fn syslog_names_the_header_client() {
     let dir = TempDir::new("proxy_syslog");
-    let d = dir.path().display().to_string();
-    let conf = dir.write(
-        "rsyslog.conf",
-        format!(
-            "global(workDirectory=\"{d}\")\n\
-             module(load=\"imuxsock\" SysSock.Use=\"off\")\n\
-             input(type=\"imuxsock\" Socket=\"{d}/log.sock\" RateLimit.Interval=\"0\")\n\
-             *.* action(type=\"omfile\" file=\"{d}/all.log\")\n"
-        ),
-    );
-    let rsyslogd = Command::new("rsyslogd")
-        .arg("-n")
-        .arg("-f")
-        .arg(&conf)
-        .arg("-i")
-        .arg(dir.join("rsyslogd.pid"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("rsyslogd (package rsyslog)");
-    let _rsyslogd = ProcessGuard::new(rsyslogd, false);
-    let socket = dir.join("log.sock");
-    assert!(
-        wait_until(Duration::from_secs(10), || socket.exists()),
-        "rsyslogd made no socket"
-    );
+    let rsyslog = Rsyslog::start(dir.path());
+    let socket = &rsyslog.socket;
     let server = ServerBuilder::new("proxy_syslog")
         .file("hello.txt", "hi\n")
         .set("proxy_protocol_enable", "YES")
@@ -665,16 +640,16 @@ fn syslog_names_the_header_client() {
     c.cmd("QUIT").assert_code(221);
     let mut bad = std::net::TcpStream::connect(server.addr()).unwrap();
     bad.write_all(b"PROXY TCP4 192.0.2.33\r\n").unwrap();
-    let all = dir.join("all.log");
-    wait_for(&all, "CONNECT: Client \"192.0.2.33\"");
-    wait_for(&all, "OK LOGIN: Client \"192.0.2.33\"");
+    let all = &rsyslog.all;
+    wait_for(all, "CONNECT: Client \"192.0.2.33\"");
+    wait_for(all, "OK LOGIN: Client \"192.0.2.33\"");
     wait_for(
-        &all,
+        all,
         "PROXY protocol: refused the connection from 127.0.0.1: malformed PROXY v1 line",
     );
     assert!(
-        !lines(&all).contains("Client \"127.0.0.1\""),
+        !lines(all).contains("Client \"127.0.0.1\""),
         "{}",
-        lines(&all)
+        lines(all)
     );
 }

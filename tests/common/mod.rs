@@ -18,6 +18,7 @@ pub mod client;
 pub mod listing;
 pub mod oracle;
 pub mod procs;
+pub mod rsyslog;
 pub mod server;
 pub mod tools;
 
@@ -29,6 +30,8 @@ pub use listing::*;
 pub use oracle::*;
 #[allow(unused_imports)]
 pub use procs::*;
+#[allow(unused_imports)]
+pub use rsyslog::Rsyslog;
 #[allow(unused_imports)]
 pub use server::*;
 #[allow(unused_imports)]
